@@ -1,0 +1,50 @@
+//! Errors of the model zoo.
+
+use std::path::PathBuf;
+
+/// What can go wrong when building, running, saving or loading a classifier.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A configuration value is out of range.
+    #[error("invalid model config: `{field}` {reason}")]
+    InvalidConfig {
+        /// The offending field.
+        field: &'static str,
+        /// Why it is rejected.
+        reason: String,
+    },
+    /// An architecture name that the zoo does not know.
+    #[error("unknown architecture `{name}`; known: {known}")]
+    UnknownArch {
+        /// The name given.
+        name: String,
+        /// Every accepted name, comma separated.
+        known: String,
+    },
+    /// An input batch whose shape the network cannot take.
+    #[error("input of shape {dims:?} does not fit the model: {reason}")]
+    BadInput {
+        /// The shape given.
+        dims: Vec<usize>,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An I/O failure around a weights file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Burn could not write or read a weights file (corrupt, truncated, or of another model).
+    #[error("{path}: {source}")]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: burn::store::RecordError,
+    },
+}
