@@ -1,0 +1,153 @@
+//! IDX files (MNIST, Fashion-MNIST), raw or gzip-compressed.
+//!
+//! Format (big-endian): magic `0x00000801` then the count for label files (`u8` labels);
+//! magic `0x00000803` then count, rows, columns for image files (`u8` pixels, row-major).
+
+use std::path::Path;
+
+use crate::bytes::read_maybe_gz;
+use crate::dataset::ImageDataset;
+use crate::error::DataError;
+
+const LABELS_MAGIC: u32 = 0x0000_0801;
+const IMAGES_MAGIC: u32 = 0x0000_0803;
+
+fn be_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+}
+
+/// Checks the header of an IDX file and returns its dimensions and body.
+fn parse<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+    magic: u32,
+    what: &'static str,
+) -> Result<(Vec<usize>, &'a [u8]), DataError> {
+    let ndims = (magic & 0xff) as usize;
+    let header = 4 + 4 * ndims;
+    if bytes.len() < 4 {
+        return Err(DataError::Truncated {
+            path: path.to_path_buf(),
+            expected: 4,
+            found: bytes.len(),
+        });
+    }
+    let found = be_u32(bytes, 0);
+    if found != magic {
+        return Err(DataError::BadMagic {
+            path: path.to_path_buf(),
+            found,
+            expected: magic,
+            what,
+        });
+    }
+    if bytes.len() < header {
+        return Err(DataError::Truncated {
+            path: path.to_path_buf(),
+            expected: header,
+            found: bytes.len(),
+        });
+    }
+    let dims: Vec<usize> = (0..ndims).map(|d| be_u32(bytes, 4 + 4 * d) as usize).collect();
+    let body = &bytes[header..];
+    let expected = dims.iter().product::<usize>();
+    if body.len() < expected {
+        return Err(DataError::Truncated {
+            path: path.to_path_buf(),
+            expected,
+            found: body.len(),
+        });
+    }
+    Ok((dims, &body[..expected]))
+}
+
+/// Reads an IDX image file: `(count, height, width, pixels)`.
+pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<u8>), DataError> {
+    let bytes = read_maybe_gz(path)?;
+    let (dims, body) = parse(path, &bytes, IMAGES_MAGIC, "IDX images, u8, 3 dimensions")?;
+    Ok((dims[0], dims[1], dims[2], body.to_vec()))
+}
+
+/// Reads an IDX label file.
+pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>, DataError> {
+    let bytes = read_maybe_gz(path)?;
+    let (_, body) = parse(path, &bytes, LABELS_MAGIC, "IDX labels, u8, 1 dimension")?;
+    Ok(body.to_vec())
+}
+
+/// Reads a pair of IDX files into a grey-scale data set.
+pub fn load_idx(
+    images: &Path,
+    labels: &Path,
+    class_names: Vec<String>,
+) -> Result<ImageDataset, DataError> {
+    let (n, h, w, pixels) = read_idx_images(images)?;
+    let y = read_idx_labels(labels)?;
+    if y.len() != n {
+        return Err(DataError::CountMismatch {
+            images: images.to_path_buf(),
+            n_images: n,
+            labels: labels.to_path_buf(),
+            n_labels: y.len(),
+        });
+    }
+    ImageDataset::new(
+        pixels,
+        y.into_iter().map(usize::from).collect(),
+        [1, h, w],
+        class_names,
+        labels.to_path_buf(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bytes::fixture;
+
+    fn names() -> Vec<String> {
+        (0..3).map(|i| i.to_string()).collect()
+    }
+
+    #[test]
+    fn reads_raw_and_gzip_pairs() {
+        for (img, lab) in [
+            ("idx/train-images-idx3-ubyte", "idx/train-labels-idx1-ubyte"),
+            ("idx/t10k-images-idx3-ubyte.gz", "idx/t10k-labels-idx1-ubyte.gz"),
+        ] {
+            let d = load_idx(&fixture(img), &fixture(lab), names()).unwrap();
+            assert_eq!(d.len(), 3);
+            assert_eq!(d.shape(), [1, 4, 5]);
+            assert_eq!(d.labels(), &[2, 0, 1]);
+            // pixel p of image i is (7i + p) mod 256
+            let (px, _) = d.get(2).unwrap();
+            assert_eq!(px[0], 14);
+            assert_eq!(px[19], 33);
+        }
+    }
+
+    #[test]
+    fn malformed_files_are_named_errors() {
+        let check = |err: DataError, file: &str, words: &str| {
+            let s = err.to_string();
+            assert!(s.contains(file) && s.contains(words), "{s}");
+        };
+        let e = read_idx_images(&fixture("idx-bad/bad-magic-images")).unwrap_err();
+        check(e, "bad-magic-images", "bad magic number 0x00000801");
+        let e = read_idx_images(&fixture("idx-bad/truncated-images")).unwrap_err();
+        check(e, "truncated-images", "expected 60 bytes of data, found 53");
+        let e = read_idx_images(&fixture("idx-bad/truncated-images.gz")).unwrap_err();
+        check(e, "truncated-images.gz", "truncated");
+        let e = read_idx_images(&fixture("idx-bad/truncated-header")).unwrap_err();
+        check(e, "truncated-header", "truncated");
+        let e = load_idx(
+            &fixture("idx/train-images-idx3-ubyte"),
+            &fixture("idx-bad/two-labels"),
+            names(),
+        )
+        .unwrap_err();
+        check(e, "two-labels", "3 images but");
+        let e = read_idx_labels(&fixture("idx/no-such-file")).unwrap_err();
+        check(e, "no-such-file", "No such file");
+    }
+}
