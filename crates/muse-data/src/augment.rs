@@ -41,7 +41,10 @@ pub fn crop_flip(x: Tensor<4>, pad: usize, params: &[CropFlip]) -> Tensor<4> {
         return x;
     }
     let padded = if pad > 0 {
-        x.pad((pad, pad, pad, pad), burn::tensor::ops::PadMode::Constant(0.0))
+        x.pad(
+            (pad, pad, pad, pad),
+            burn::tensor::ops::PadMode::Constant(0.0),
+        )
     } else {
         x
     };
@@ -49,9 +52,12 @@ pub fn crop_flip(x: Tensor<4>, pad: usize, params: &[CropFlip]) -> Tensor<4> {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let s = padded
-                .clone()
-                .slice([i..i + 1, 0..padded.dims()[1], p.dy..p.dy + h, p.dx..p.dx + w]);
+            let s = padded.clone().slice([
+                i..i + 1,
+                0..padded.dims()[1],
+                p.dy..p.dy + h,
+                p.dx..p.dx + w,
+            ]);
             if p.flip { s.flip([3]) } else { s }
         })
         .collect();
@@ -84,8 +90,16 @@ mod tests {
     fn crop_and_flip_by_hand() {
         let device = muse_device::device();
         let params = [
-            CropFlip { dy: 0, dx: 0, flip: false },
-            CropFlip { dy: 1, dx: 2, flip: true },
+            CropFlip {
+                dy: 0,
+                dx: 0,
+                flip: false,
+            },
+            CropFlip {
+                dy: 1,
+                dx: 2,
+                flip: true,
+            },
         ];
         let out = crop_flip(image(&device), 1, &params);
         let v = out.into_data().try_to_vec::<f32>().unwrap();
@@ -112,11 +126,24 @@ mod tests {
         let device = muse_device::autodiff_device();
         let x = image(&device).require_grad();
         let params = [
-            CropFlip { dy: 1, dx: 1, flip: true },
-            CropFlip { dy: 2, dx: 0, flip: false },
+            CropFlip {
+                dy: 1,
+                dx: 1,
+                flip: true,
+            },
+            CropFlip {
+                dy: 2,
+                dx: 0,
+                flip: false,
+            },
         ];
         let grads = crop_flip(x.clone(), 1, &params).sum().backward();
-        let g = x.grad(&grads).unwrap().into_data().try_to_vec::<f32>().unwrap();
+        let g = x
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         // Sample 0's window is centred and keeps every pixel. Sample 1's window (rows 2..4,
         // columns 0..3 of the padded 4×5 image) holds [0 10 11; 0 0 0]: only 10 and 11.
         assert_eq!(g, vec![1., 1., 1., 1., 1., 1., 0., 0., 0., 1., 1., 0.]);

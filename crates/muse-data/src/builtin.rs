@@ -68,7 +68,10 @@ pub fn load(name_or_path: &str, split: Split, image_size: u32) -> Result<Loaded,
     match name_or_path {
         "fashion-mnist" => {
             let dir = find_dir("fashion-mnist", "dataset-fashion-mnist")?;
-            let names = FASHION_MNIST_CLASSES.iter().map(|s| s.to_string()).collect();
+            let names = FASHION_MNIST_CLASSES
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
             let data = load_idx_dir(&dir, split, names)?;
             Ok(Loaded {
                 data,
@@ -121,7 +124,9 @@ fn load_path(path: &Path, split: Split, image_size: u32) -> Result<Loaded, DataE
     }
     if path.join("data_batch_1.bin").is_file() {
         let files: Vec<PathBuf> = match split {
-            Split::Train => (1..=5).map(|i| path.join(format!("data_batch_{i}.bin"))).collect(),
+            Split::Train => (1..=5)
+                .map(|i| path.join(format!("data_batch_{i}.bin")))
+                .collect(),
             Split::Test => vec![path.join("test_batch.bin")],
         };
         let refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
@@ -174,7 +179,11 @@ fn load_idx_dir(dir: &Path, split: Split, names: Vec<String>) -> Result<ImageDat
             ),
         })
     };
-    load_idx(&find("images-idx3-ubyte")?, &find("labels-idx1-ubyte")?, names)
+    load_idx(
+        &find("images-idx3-ubyte")?,
+        &find("labels-idx1-ubyte")?,
+        names,
+    )
 }
 
 fn data_dirs(sub: &str) -> Vec<PathBuf> {
@@ -193,7 +202,11 @@ fn find_dir(name: &'static str, hint_pkg: &'static str) -> Result<PathBuf, DataE
         .cloned()
         .ok_or_else(|| DataError::NotInstalled {
             name,
-            looked: dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
+            looked: dirs
+                .iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             hint: if hint_pkg.starts_with("dataset-") {
                 "Install it with `apt-get install dataset-fashion-mnist`, or set MUSE_DATA_DIR."
             } else {
@@ -245,14 +258,23 @@ fn python_dirs(base: &Path) -> Vec<PathBuf> {
     entries
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("python3"))
-        .flat_map(|e| [e.path().join("site-packages"), e.path().join("dist-packages")])
+        .flat_map(|e| {
+            [
+                e.path().join("site-packages"),
+                e.path().join("dist-packages"),
+            ]
+        })
         .collect()
 }
 
 /// The first [`DIGITS_TRAIN`] rows (scaled down for shorter files) are the training split.
 fn digits_split(all: ImageDataset, split: Split) -> Result<ImageDataset, DataError> {
     let n = all.len();
-    let cut = if n == 1797 { DIGITS_TRAIN } else { (n * 4).div_ceil(5) };
+    let cut = if n == 1797 {
+        DIGITS_TRAIN
+    } else {
+        (n * 4).div_ceil(5)
+    };
     let idx: Vec<usize> = match split {
         Split::Train => (0..cut).collect(),
         Split::Test => (cut..n).collect(),
@@ -271,15 +293,23 @@ mod tests {
         let idx = load(&s("idx"), Split::Test, 0).unwrap();
         assert_eq!(idx.data.shape(), [1, 4, 5]);
         let c10 = load(&s("cifar10"), Split::Test, 0).unwrap();
-        assert_eq!((c10.data.len(), c10.normalization.clone()), (1, Normalization::cifar10()));
+        assert_eq!(
+            (c10.data.len(), c10.normalization.clone()),
+            (1, Normalization::cifar10())
+        );
         let c100 = load(&s("cifar100"), Split::Test, 0).unwrap();
         assert_eq!(c100.data.labels(), &[99]);
         let folder = load(&s("folder"), Split::Test, 7).unwrap();
         assert_eq!(folder.data.shape(), [3, 7, 7]);
         let digits = load(&s("digits/good.csv"), Split::Train, 0).unwrap();
         assert_eq!(digits.data.len(), 3 * 4 / 5 + 1);
-        let err = load("no-such-data-set", Split::Train, 0).unwrap_err().to_string();
-        assert!(err.contains("no-such-data-set") && err.contains("fashion-mnist"), "{err}");
+        let err = load("no-such-data-set", Split::Train, 0)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no-such-data-set") && err.contains("fashion-mnist"),
+            "{err}"
+        );
     }
 
     /// Runs against the Debian package when it is installed (CI installs it).

@@ -97,7 +97,10 @@ mod tests {
     #[test]
     fn reads_cifar10_and_cifar100_records() {
         let d = load_cifar(CifarKind::Cifar10, &[&fixture("cifar10/data_batch_1.bin")]).unwrap();
-        assert_eq!((d.len(), d.shape(), d.labels()), (2, [3, 32, 32], &[3usize, 9][..]));
+        assert_eq!(
+            (d.len(), d.shape(), d.labels()),
+            (2, [3, 32, 32], &[3usize, 9][..])
+        );
         assert_eq!(d.class_names()[3], "cat");
         // byte p of record i is (11i + p) mod 256; the G plane starts at 1024.
         let (px, _) = d.get(1).unwrap();
@@ -107,7 +110,10 @@ mod tests {
         assert_eq!(d.num_classes(), 100);
         let both = load_cifar(
             CifarKind::Cifar10,
-            &[&fixture("cifar10/data_batch_1.bin"), &fixture("cifar10/test_batch.bin")],
+            &[
+                &fixture("cifar10/data_batch_1.bin"),
+                &fixture("cifar10/test_batch.bin"),
+            ],
         )
         .unwrap();
         assert_eq!(both.labels(), &[3, 9, 5]);
@@ -118,7 +124,10 @@ mod tests {
         let e = load_cifar(CifarKind::Cifar10, &[&fixture("cifar-bad/truncated.bin")])
             .unwrap_err()
             .to_string();
-        assert!(e.contains("truncated.bin") && e.contains("truncated"), "{e}");
+        assert!(
+            e.contains("truncated.bin") && e.contains("truncated"),
+            "{e}"
+        );
         let e = load_cifar(CifarKind::Cifar10, &[&fixture("cifar-bad/bad-label.bin")])
             .unwrap_err()
             .to_string();

@@ -189,13 +189,19 @@ mod tests {
         assert_eq!(x.dims(), [2, 1, 1, 2]);
         let v = x.into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(v, vec![0.2, 0.4, 0.0, 1.0]);
-        assert_eq!(y.into_data().convert::<i64>().try_to_vec::<i64>().unwrap(), vec![0, 1]);
+        assert_eq!(
+            y.into_data().convert::<i64>().try_to_vec::<i64>().unwrap(),
+            vec![0, 1]
+        );
     }
 
     #[test]
     fn inconsistent_sizes_and_labels_are_rejected() {
         let names = vec!["a".to_string()];
-        assert!(ImageDataset::new(vec![0; 5], vec![0, 0], [1, 1, 2], names.clone(), "x".into()).is_err());
+        assert!(
+            ImageDataset::new(vec![0; 5], vec![0, 0], [1, 1, 2], names.clone(), "x".into())
+                .is_err()
+        );
         let err = ImageDataset::new(vec![0; 4], vec![0, 3], [1, 1, 2], names, "x".into())
             .unwrap_err()
             .to_string();

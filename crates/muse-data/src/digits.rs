@@ -35,13 +35,16 @@ pub fn load_digits(path: &Path) -> Result<ImageDataset, DataError> {
             } else {
                 (16, "a pixel value in 0..=16")
             };
-            let value = parse_int(raw).filter(|v| *v <= max).ok_or_else(|| DataError::CsvValue {
-                path: path.to_path_buf(),
-                line: line_no,
-                field: f + 1,
-                value: raw.to_string(),
-                expected,
-            })?;
+            let value =
+                parse_int(raw)
+                    .filter(|v| *v <= max)
+                    .ok_or_else(|| DataError::CsvValue {
+                        path: path.to_path_buf(),
+                        line: line_no,
+                        field: f + 1,
+                        value: raw.to_string(),
+                        expected,
+                    })?;
             if f + 1 == FIELDS {
                 labels.push(value as usize);
             } else {
@@ -71,7 +74,10 @@ mod tests {
     fn reads_gzip_and_plain_csv_and_rescales_pixels() {
         for f in ["digits/good.csv.gz", "digits/good.csv"] {
             let d = load_digits(&fixture(f)).unwrap();
-            assert_eq!((d.len(), d.shape(), d.labels()), (3, [1, 8, 8], &[4usize, 5, 6][..]));
+            assert_eq!(
+                (d.len(), d.shape(), d.labels()),
+                (3, [1, 8, 8], &[4usize, 5, 6][..])
+            );
             // row 1 pixel p = (1 + p) % 17: p = 0 -> 1 -> (255 + 8) / 16 = 16; p = 15 -> 16 -> 255
             let (px, _) = d.get(1).unwrap();
             assert_eq!((px[0], px[15], px[16]), (16, 255, 0));
@@ -80,11 +86,20 @@ mod tests {
 
     #[test]
     fn malformed_rows_are_named_errors() {
-        let e = load_digits(&fixture("digits/short-row.csv")).unwrap_err().to_string();
-        assert!(e.contains("short-row.csv:2") && e.contains("expected 65") && e.contains("found 60"), "{e}");
-        let e = load_digits(&fixture("digits/bad-value.csv")).unwrap_err().to_string();
+        let e = load_digits(&fixture("digits/short-row.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("short-row.csv:2") && e.contains("expected 65") && e.contains("found 60"),
+            "{e}"
+        );
+        let e = load_digits(&fixture("digits/bad-value.csv"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bad-value.csv:1") && e.contains("`x`"), "{e}");
-        let e = load_digits(&fixture("digits/pixel-too-big.csv")).unwrap_err().to_string();
+        let e = load_digits(&fixture("digits/pixel-too-big.csv"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("field 1") && e.contains("`17`"), "{e}");
     }
 }

@@ -110,9 +110,7 @@ pub enum DataError {
         path: PathBuf,
     },
     /// A data set name that is neither built in nor an existing path.
-    #[error(
-        "unknown data set `{name}`: not a built-in name ({known}) and no such file or folder"
-    )]
+    #[error("unknown data set `{name}`: not a built-in name ({known}) and no such file or folder")]
     UnknownDataset {
         /// The name given.
         name: String,

@@ -56,7 +56,12 @@ pub fn load_image_folder(root: &Path, resize: u32, crop: u32) -> Result<ImageDat
     }
     let names = classes
         .iter()
-        .map(|c| c.file_name().unwrap_or_default().to_string_lossy().into_owned())
+        .map(|c| {
+            c.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     if labels.is_empty() {
         return Err(DataError::Empty {
@@ -108,7 +113,10 @@ mod tests {
     fn reads_classes_in_order_with_resize_and_centre_crop() {
         let d = load_image_folder(&fixture("folder/train"), 4, 4).unwrap();
         assert_eq!(d.class_names(), &["cat".to_string(), "dog".to_string()]);
-        assert_eq!((d.len(), d.shape(), d.labels()), (2, [3, 4, 4], &[0usize, 1][..]));
+        assert_eq!(
+            (d.len(), d.shape(), d.labels()),
+            (2, [3, 4, 4], &[0usize, 1][..])
+        );
         // cat: 6×4, shorter side already 4, centre crop keeps columns 1..=4, all red (200,0,0).
         let (cat, _) = d.get(0).unwrap();
         assert!(cat[..16].iter().all(|&r| r == 200), "{cat:?}");
@@ -120,11 +128,23 @@ mod tests {
 
     #[test]
     fn missing_empty_and_unreadable_are_named_errors() {
-        let e = load_image_folder(&fixture("no-such-folder"), 4, 4).unwrap_err().to_string();
-        assert!(e.contains("no-such-folder") && e.contains("not found"), "{e}");
-        let e = load_image_folder(&fixture("folder-bad"), 4, 4).unwrap_err().to_string();
-        assert!(e.contains("broken.png") && e.contains("unreadable image"), "{e}");
-        let e = load_image_folder(&fixture("folder-empty"), 4, 4).unwrap_err().to_string();
+        let e = load_image_folder(&fixture("no-such-folder"), 4, 4)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no-such-folder") && e.contains("not found"),
+            "{e}"
+        );
+        let e = load_image_folder(&fixture("folder-bad"), 4, 4)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("broken.png") && e.contains("unreadable image"),
+            "{e}"
+        );
+        let e = load_image_folder(&fixture("folder-empty"), 4, 4)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no samples"), "{e}");
         assert!(load_image_folder(&fixture("folder/train"), 2, 4).is_err());
     }

@@ -48,7 +48,9 @@ fn parse<'a>(
             found: bytes.len(),
         });
     }
-    let dims: Vec<usize> = (0..ndims).map(|d| be_u32(bytes, 4 + 4 * d) as usize).collect();
+    let dims: Vec<usize> = (0..ndims)
+        .map(|d| be_u32(bytes, 4 + 4 * d) as usize)
+        .collect();
     let body = &bytes[header..];
     let expected = dims.iter().product::<usize>();
     if body.len() < expected {
@@ -113,7 +115,10 @@ mod tests {
     fn reads_raw_and_gzip_pairs() {
         for (img, lab) in [
             ("idx/train-images-idx3-ubyte", "idx/train-labels-idx1-ubyte"),
-            ("idx/t10k-images-idx3-ubyte.gz", "idx/t10k-labels-idx1-ubyte.gz"),
+            (
+                "idx/t10k-images-idx3-ubyte.gz",
+                "idx/t10k-labels-idx1-ubyte.gz",
+            ),
         ] {
             let d = load_idx(&fixture(img), &fixture(lab), names()).unwrap();
             assert_eq!(d.len(), 3);

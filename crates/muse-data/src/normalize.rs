@@ -149,11 +149,22 @@ mod tests {
     fn apply_and_invert_by_hand() {
         let device = muse_device::device();
         let norm = Normalization::new(vec![0.5, 0.25], vec![0.5, 0.25]);
-        let x = Tensor::<4>::from_data(TensorData::new(vec![1.0f32, 0.0, 0.5, 1.0], [1, 2, 1, 2]), &device);
+        let x = Tensor::<4>::from_data(
+            TensorData::new(vec![1.0f32, 0.0, 0.5, 1.0], [1, 2, 1, 2]),
+            &device,
+        );
         let y = norm.apply(x.clone()).unwrap();
         // channel 0: (1-.5)/.5 = 1, (0-.5)/.5 = -1; channel 1: (.5-.25)/.25 = 1, (1-.25)/.25 = 3
-        assert_eq!(y.clone().into_data().try_to_vec::<f32>().unwrap(), vec![1.0, -1.0, 1.0, 3.0]);
-        let back = norm.invert(y).unwrap().into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(
+            y.clone().into_data().try_to_vec::<f32>().unwrap(),
+            vec![1.0, -1.0, 1.0, 3.0]
+        );
+        let back = norm
+            .invert(y)
+            .unwrap()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         assert_eq!(back, vec![1.0, 0.0, 0.5, 1.0]);
     }
 
@@ -163,14 +174,27 @@ mod tests {
         let x = Tensor::<4>::zeros([1, 3, 2, 2], &device);
         assert!(Normalization::fashion_mnist().apply(x).is_err());
         assert!(Normalization::new(vec![0.0], vec![0.0]).validate().is_err());
-        assert!(Normalization::new(vec![0.0, 1.0], vec![1.0]).validate().is_err());
+        assert!(
+            Normalization::new(vec![0.0, 1.0], vec![1.0])
+                .validate()
+                .is_err()
+        );
     }
 
     #[test]
     fn measure_matches_hand_values() {
         // Pixels 0 and 255: mean 0.5, std 0.5.
-        let d = ImageDataset::new(vec![0, 255], vec![0], [1, 1, 2], vec!["a".into()], "x".into())
-            .unwrap();
-        assert_eq!(Normalization::measure(&d), Normalization::new(vec![0.5], vec![0.5]));
+        let d = ImageDataset::new(
+            vec![0, 255],
+            vec![0],
+            [1, 1, 2],
+            vec!["a".into()],
+            "x".into(),
+        )
+        .unwrap();
+        assert_eq!(
+            Normalization::measure(&d),
+            Normalization::new(vec![0.5], vec![0.5])
+        );
     }
 }

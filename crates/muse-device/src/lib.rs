@@ -20,8 +20,11 @@ pub fn autodiff_device() -> Device {
 }
 
 /// A short name of the backend in use, for logs and benchmark labels.
-pub fn backend_name() -> &'static str {
-    if cfg!(feature = "cuda") {
+pub fn backend_name() -> String {
+    if let Ok(name) = std::env::var("BURN_DEVICE") {
+        return name.to_lowercase();
+    }
+    let compiled = if cfg!(feature = "cuda") {
         "cuda"
     } else if cfg!(feature = "wgpu") {
         "wgpu"
@@ -29,5 +32,6 @@ pub fn backend_name() -> &'static str {
         "flex"
     } else {
         "ndarray"
-    }
+    };
+    compiled.to_string()
 }

@@ -315,16 +315,24 @@ mod tests {
         }
         assert!(EXPECTED.iter().map(|e| e.0).collect::<Vec<_>>().len() >= Arch::ALL.len());
         for arch in Arch::ALL {
-            assert!(EXPECTED.iter().any(|e| e.0 == arch), "{arch} has no shape test");
+            assert!(
+                EXPECTED.iter().any(|e| e.0 == arch),
+                "{arch} has no shape test"
+            );
         }
         let err = "resnet-9000".parse::<Arch>().unwrap_err().to_string();
-        assert!(err.contains("resnet-9000") && err.contains("wrn40-2"), "{err}");
+        assert!(
+            err.contains("resnet-9000") && err.contains("wrn40-2"),
+            "{err}"
+        );
     }
 
     #[test]
     fn invalid_configs_name_the_field() {
         let device = muse_device::device();
-        let err = ClassifierConfig::new(Arch::ResNet8, 0).init(&device).unwrap_err();
+        let err = ClassifierConfig::new(Arch::ResNet8, 0)
+            .init(&device)
+            .unwrap_err();
         assert!(err.to_string().contains("num_classes"), "{err}");
         let err = ClassifierConfig::new(Arch::Vgg11Bn, 10)
             .with_in_channels(0)

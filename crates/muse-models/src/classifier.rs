@@ -90,7 +90,11 @@ pub trait Classifier: Module {
         let mut rec = TapRecorder::new(bn);
         let feature_map = self.features(x, &mut rec);
         let [b, d, h, w] = feature_map.dims();
-        let embedding = feature_map.clone().reshape([b, d, h * w]).mean_dim(2).reshape([b, d]);
+        let embedding = feature_map
+            .clone()
+            .reshape([b, d, h * w])
+            .mean_dim(2)
+            .reshape([b, d]);
         let logits = self.head().forward(embedding.clone());
         Taps {
             logits,
@@ -116,8 +120,8 @@ mod tests {
     use super::*;
     use crate::{Arch, ClassifierConfig};
     use burn::module::{ModuleVisitor, Param};
-    use burn::tensor::Gradients;
     use burn::tensor::Distribution;
+    use burn::tensor::Gradients;
 
     /// Every float tensor of a module (parameters and running statistics), as raw values.
     #[derive(Default)]
@@ -165,8 +169,12 @@ mod tests {
         let mut loss = taps.logits.clone().sum();
         for tap in &taps.bn {
             loss = loss
-                + (tap.batch_mean.clone() - tap.running_mean.clone()).powi_scalar(2).sum()
-                + (tap.batch_var.clone() - tap.running_var.clone()).powi_scalar(2).sum();
+                + (tap.batch_mean.clone() - tap.running_mean.clone())
+                    .powi_scalar(2)
+                    .sum()
+                + (tap.batch_var.clone() - tap.running_var.clone())
+                    .powi_scalar(2)
+                    .sum();
         }
         let grads = loss.backward();
         let gx = x.grad(&grads).expect("the input must receive a gradient");
@@ -179,7 +187,10 @@ mod tests {
         };
         teacher.visit(&mut count);
         assert!(count.total > 20);
-        assert_eq!(count.with_grad, 0, "a frozen teacher's parameter got a gradient");
+        assert_eq!(
+            count.with_grad, 0,
+            "a frozen teacher's parameter got a gradient"
+        );
         assert_eq!(snapshot(&teacher), before, "running statistics changed");
     }
 
@@ -220,8 +231,18 @@ mod tests {
         let v = stem.into_data().try_to_vec::<f32>().unwrap();
         let taps = model.forward_taps(x, BnStats::Record);
         assert_eq!(taps.bn.len(), 3);
-        let mean = taps.bn[0].batch_mean.clone().into_data().try_to_vec::<f32>().unwrap();
-        let var = taps.bn[0].batch_var.clone().into_data().try_to_vec::<f32>().unwrap();
+        let mean = taps.bn[0]
+            .batch_mean
+            .clone()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let var = taps.bn[0]
+            .batch_var
+            .clone()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         for ch in 0..c {
             let xs: Vec<f64> = (0..n)
                 .flat_map(|b| (0..h * w).map(move |p| (b, p)))
@@ -230,26 +251,48 @@ mod tests {
             let m = xs.iter().sum::<f64>() / xs.len() as f64;
             let var_hand = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / xs.len() as f64;
             assert!((mean[ch] as f64 - m).abs() < 1e-5, "mean of channel {ch}");
-            assert!((var[ch] as f64 - var_hand).abs() < 1e-5, "var of channel {ch}");
+            assert!(
+                (var[ch] as f64 - var_hand).abs() < 1e-5,
+                "var of channel {ch}"
+            );
         }
     }
 
     #[test]
     fn embedding_is_the_pooled_feature_map_and_logits_follow_the_head() {
         let device = muse_device::device();
-        let model = ClassifierConfig::new(Arch::ResNet8, 4).init(&device).unwrap();
+        let model = ClassifierConfig::new(Arch::ResNet8, 4)
+            .init(&device)
+            .unwrap();
         let x = Tensor::<4>::random([2, 3, 8, 8], Distribution::Default, &device);
         let taps = model.forward_taps(x, BnStats::Skip);
         let fm = taps.feature_map.into_data().try_to_vec::<f32>().unwrap();
-        let emb = taps.embedding.clone().into_data().try_to_vec::<f32>().unwrap();
+        let emb = taps
+            .embedding
+            .clone()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         let [b, d, h, w] = [2, 64, 2, 2];
         for i in 0..b * d {
             let m: f32 = fm[i * h * w..(i + 1) * h * w].iter().sum::<f32>() / (h * w) as f32;
             assert!((emb[i] - m).abs() < 1e-5);
         }
         // logits = emb · Wᵀ + bias, with W the [classes, dim] classifier weight.
-        let wt = taps.classifier_weight.into_data().try_to_vec::<f32>().unwrap();
-        let bias = model.head().bias.as_ref().unwrap().val().into_data().try_to_vec::<f32>().unwrap();
+        let wt = taps
+            .classifier_weight
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let bias = model
+            .head()
+            .bias
+            .as_ref()
+            .unwrap()
+            .val()
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         let logits = taps.logits.into_data().try_to_vec::<f32>().unwrap();
         for s in 0..b {
             for k in 0..4 {

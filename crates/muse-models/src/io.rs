@@ -60,7 +60,9 @@ mod tests {
     #[test]
     fn save_then_load_reproduces_outputs_exactly_after_training_steps() {
         let device = muse_device::autodiff_device();
-        let model = ClassifierConfig::new(Arch::ResNet8, 10).init(&device).unwrap();
+        let model = ClassifierConfig::new(Arch::ResNet8, 10)
+            .init(&device)
+            .unwrap();
         // Train-mode forwards move the running statistics away from their initial values.
         for _ in 0..3 {
             let x = Tensor::<4>::random([4, 3, 8, 8], Distribution::Default, &device);
@@ -70,10 +72,17 @@ mod tests {
         let path = dir.path().join("m.bpk");
         save_model(&model, &path).unwrap();
         let plain = muse_device::device();
-        let fresh = ClassifierConfig::new(Arch::ResNet8, 10).init(&plain).unwrap();
+        let fresh = ClassifierConfig::new(Arch::ResNet8, 10)
+            .init(&plain)
+            .unwrap();
         let loaded = load_model(fresh, &path).unwrap();
         let x = Tensor::<4>::random([2, 3, 8, 8], Distribution::Default, &plain);
-        let a = model.valid().forward(x.clone()).into_data().try_to_vec::<f32>().unwrap();
+        let a = model
+            .valid()
+            .forward(x.clone())
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         let b = loaded.forward(x).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(a, b);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
@@ -83,7 +92,11 @@ mod tests {
     #[test]
     fn corrupt_truncated_missing_and_foreign_files_are_errors_naming_the_file() {
         let device = muse_device::device();
-        let model = || ClassifierConfig::new(Arch::ResNet8, 10).init(&device).unwrap();
+        let model = || {
+            ClassifierConfig::new(Arch::ResNet8, 10)
+                .init(&device)
+                .unwrap()
+        };
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("good.bpk");
         save_model(&model(), &good).unwrap();
@@ -96,17 +109,24 @@ mod tests {
         let missing = dir.path().join("missing.bpk");
         for path in [&truncated, &garbage, &missing] {
             let err = load_model(model(), path).unwrap_err().to_string();
-            assert!(err.contains(path.file_name().unwrap().to_str().unwrap()), "{err}");
+            assert!(
+                err.contains(path.file_name().unwrap().to_str().unwrap()),
+                "{err}"
+            );
         }
         // Weights of another architecture.
-        let other = ClassifierConfig::new(Arch::LeNet5, 10).init(&device).unwrap();
+        let other = ClassifierConfig::new(Arch::LeNet5, 10)
+            .init(&device)
+            .unwrap();
         assert!(load_model(other, &good).is_err());
     }
 
     #[test]
     fn a_failed_save_keeps_the_previous_file() {
         let device = muse_device::device();
-        let model = ClassifierConfig::new(Arch::LeNet5, 10).init(&device).unwrap();
+        let model = ClassifierConfig::new(Arch::LeNet5, 10)
+            .init(&device)
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keep.bpk");
         save_model(&model, &path).unwrap();

@@ -1,9 +1,9 @@
 //! Small constructors shared by every family of the zoo.
 
+use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
-use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::taps::{TapRecorder, bn_forward};
@@ -52,7 +52,9 @@ pub(crate) fn conv(
 ) -> Conv2d {
     Conv2dConfig::new(channels, [kernel, kernel])
         .with_stride([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+        .with_padding(PaddingConfig2d::Explicit(
+            padding, padding, padding, padding,
+        ))
         .with_groups(groups)
         .with_bias(false)
         .init(device)
@@ -72,7 +74,9 @@ pub(crate) fn head(embedding_dim: usize, num_classes: usize, device: &Device) ->
 pub(crate) fn max_pool(kernel: usize, stride: usize, padding: usize, ceil: bool) -> MaxPool2d {
     MaxPool2dConfig::new([kernel, kernel])
         .with_strides([stride, stride])
-        .with_padding(PaddingConfig2d::Explicit(padding, padding, padding, padding))
+        .with_padding(PaddingConfig2d::Explicit(
+            padding, padding, padding, padding,
+        ))
         .with_ceil_mode(ceil)
         .init()
 }

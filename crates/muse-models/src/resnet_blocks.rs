@@ -10,11 +10,7 @@ use burn::tensor::{Device, Tensor};
 use crate::layers::{ConvBn, bn, conv};
 use crate::taps::{TapRecorder, bn_forward};
 
-fn shortcut(
-    projection: &Option<ConvBn>,
-    x: Tensor<4>,
-    rec: &mut TapRecorder,
-) -> Tensor<4> {
+fn shortcut(projection: &Option<ConvBn>, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
     match projection {
         Some(p) => p.forward(x, rec),
         None => x,

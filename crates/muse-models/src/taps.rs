@@ -116,7 +116,10 @@ mod tests {
         // channel 0 sees 1, 2, 3, 6 -> mean 3, biased var (4+1+0+9)/4 = 3.5
         // channel 1 sees 0, 0, 4, 4 -> mean 2, biased var (4+4+4+4)/4 = 4
         let x = Tensor::<4>::from_data(
-            TensorData::new(vec![1.0f32, 2.0, 0.0, 0.0, 3.0, 6.0, 4.0, 4.0], [2, 2, 1, 2]),
+            TensorData::new(
+                vec![1.0f32, 2.0, 0.0, 0.0, 3.0, 6.0, 4.0, 4.0],
+                [2, 2, 1, 2],
+            ),
             &device,
         );
         let bn = BatchNormConfig::new(2).init(&device);
