@@ -2,6 +2,8 @@
 //!
 //! `cargo bench --bench zoo` (add `--features wgpu` for the wgpu backend).
 
+#![allow(missing_docs)] // criterion_group! generates an undocumented function.
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use muse::burn::tensor::{Device, Distribution, Tensor};
 use muse::models::{Arch, BnStats, Classifier, ClassifierConfig};

@@ -55,7 +55,7 @@ impl GeneratorConfig {
                 return bad(field, "must be at least 1".into());
             }
         }
-        if self.resolution < 4 || self.resolution % 4 != 0 {
+        if self.resolution < 4 || !self.resolution.is_multiple_of(4) {
             return bad(
                 "resolution",
                 format!("must be a positive multiple of 4, got {}", self.resolution),
