@@ -11,6 +11,9 @@ pub enum EngineError {
         /// Why it is rejected.
         reason: String,
     },
+    /// Several configuration fields are invalid; each entry names one.
+    #[error("invalid config: {}", .0.join("; "))]
+    InvalidConfigs(Vec<String>),
     /// The model and the data disagree (channels, classes, size).
     #[error("model and data do not fit: {0}")]
     Mismatch(String),
@@ -26,12 +29,32 @@ pub enum EngineError {
         /// Step within the epoch (0-based).
         step: usize,
     },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file of ours (pool, checkpoint) is damaged.
+    #[error("{path}: {what}")]
+    Corrupt {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        what: String,
+    },
     /// From the data crate.
     #[error(transparent)]
     Data(#[from] muse_data::DataError),
     /// From the model crate.
     #[error(transparent)]
     Model(#[from] muse_models::ModelError),
+    /// From the generator crate.
+    #[error(transparent)]
+    Generator(#[from] muse_generator::GeneratorError),
     /// From the losses crate.
     #[error(transparent)]
     Loss(#[from] muse_losses::LossError),

@@ -1,16 +1,36 @@
 //! # muse-engine
 //!
-//! Training loops of MUSE-rs. Today: supervised training of a teacher on real data
-//! ([`train_supervised`]) and evaluation at native resolution ([`evaluate`]), both reporting to
-//! an [`Observer`] instead of printing. Algorithm 1 of the MUSE paper (the distillation loop)
-//! is the next piece of this crate.
+//! Training loops of MUSE-rs: supervised training of a teacher on real data
+//! ([`train_supervised`]), evaluation at native resolution ([`evaluate`]), and the building
+//! blocks of Algorithm 1 of the MUSE paper: label embeddings ([`LabelEmbeddings`]), one
+//! generation iteration ([`generation_iteration`]), one student step ([`student_step`]), the
+//! `u8` synthetic pool with its data-ratio budget ([`SyntheticPool`]) and the student's
+//! learning-rate schedule ([`warmup_cosine`]). The epoch loop that ties them together, with
+//! checkpoints and resume, is not written yet.
 
+mod atomic;
+mod config;
 mod error;
 mod evaluate;
+mod generation;
+mod label_embedding;
 mod observer;
+mod pool;
+mod schedule;
+mod student;
 mod supervised;
 
+pub use config::{
+    AugmentSettings, DistillConfig, GenerationSettings, Method, ModelSpec, StudentSettings,
+};
 pub use error::EngineError;
 pub use evaluate::{Accuracy, evaluate, top_k_hits};
+pub use generation::{
+    Generated, GenerationContext, GeneratorLossWeights, GeneratorLosses, generation_iteration,
+};
+pub use label_embedding::{LabelEmbeddingSource, LabelEmbeddings};
 pub use observer::{Observer, Silent};
+pub use pool::{Shard, SyntheticPool, pool_capacities, quantize};
+pub use schedule::warmup_cosine;
+pub use student::{StudentContext, StudentLosses, student_step};
 pub use supervised::{SupervisedConfig, cosine_lr, train_supervised};

@@ -63,7 +63,7 @@ impl SnConv2d {
         let w_mat = w.clone().reshape([o, i * kh * kw]);
         let w_det = w_mat.clone().detach();
         let device = w.device();
-        let u = self.u.value().to_device(&device).reshape([o, 1]);
+        let u = self.u.value_sync().to_device(&device).reshape([o, 1]);
         let v = normalize(w_det.clone().transpose().matmul(u)); // [i·k·k, 1]
         let u = normalize(w_det.matmul(v.clone())); // [o, 1]
         if update {
@@ -120,20 +120,39 @@ mod tests {
         assert_eq!(values(conv.effective_weight(false)), vec![3.0, 4.0]);
     }
 
+    /// The largest singular value of a row-major `rows × cols` matrix, in f64: power
+    /// iteration on `W Wᵀ` run long enough to converge for any realistic spectral gap.
+    fn sigma_max(w: &[f32], rows: usize, cols: usize) -> f64 {
+        let gram: Vec<f64> = (0..rows * rows)
+            .map(|k| {
+                let (i, j) = (k / rows, k % rows);
+                (0..cols)
+                    .map(|c| w[i * cols + c] as f64 * w[j * cols + c] as f64)
+                    .sum()
+            })
+            .collect();
+        let mut v = vec![1.0f64; rows];
+        let mut lambda = 0.0;
+        for _ in 0..5000 {
+            let next: Vec<f64> = (0..rows)
+                .map(|i| (0..rows).map(|j| gram[i * rows + j] * v[j]).sum())
+                .collect();
+            lambda = next.iter().map(|x| x * x).sum::<f64>().sqrt();
+            v = next.iter().map(|x| x / lambda).collect();
+        }
+        lambda.sqrt()
+    }
+
     #[test]
     fn normalised_3x3_kernel_has_unit_spectral_norm_and_trains() {
         let device = muse_device::autodiff_device();
         let conv = SnConv2d::new([4, 6], 3, true, &device);
-        for _ in 0..30 {
+        // One power iteration per forward converges at the rate (σ₂/σ₁)^(2n): run many.
+        for _ in 0..300 {
             conv.effective_weight(true);
         }
-        // The largest singular value of W/σ, estimated by 50 fresh power iterations.
-        let w = conv.effective_weight(false).inner().reshape([6, 36]);
-        let mut v = Tensor::<2>::ones([36, 1], &w.device());
-        for _ in 0..50 {
-            v = normalize(w.clone().transpose().matmul(normalize(w.clone().matmul(v))));
-        }
-        let s: f32 = w.matmul(v).powi_scalar(2).sum().sqrt().into_scalar();
+        let w = values(conv.effective_weight(false).inner());
+        let s = sigma_max(&w, 6, 36);
         assert!((s - 1.0).abs() < 1e-3, "spectral norm {s}");
         let x = Tensor::<4>::random([2, 4, 5, 5], Distribution::Default, &device);
         let y = conv.forward(x);

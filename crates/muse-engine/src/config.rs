@@ -1,0 +1,392 @@
+//! The typed, nested experiment configuration of a distillation run (serde JSON), validated
+//! before any work starts; every error names the field (`generation.batch_sizes`).
+//!
+//! Defaults follow METHOD.md and the paper's CIFAR row of Table 6 where a data set is not
+//! implied; presets for particular data sets come with the distillation loop.
+
+use std::path::PathBuf;
+
+use muse_losses::{CamTarget, Radii};
+use muse_models::Arch;
+use serde::{Deserialize, Serialize};
+
+use crate::error::EngineError;
+use crate::generation::GeneratorLossWeights;
+use crate::label_embedding::LabelEmbeddingSource;
+
+/// Which method runs (all from the same code, METHOD.md §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Several generation resolutions below the native one, CAM and embedding diversity.
+    Muse,
+    /// One low generation resolution, CAM and embedding diversity.
+    MuseS,
+    /// Native resolution, no CAM, no embedding diversity.
+    Nayer,
+}
+
+/// A network of the zoo, optionally with weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelSpec {
+    /// Architecture.
+    pub arch: Arch,
+    /// Channel multiplier.
+    #[serde(default = "one")]
+    pub width_mult: f64,
+    /// Weights file (required for the teacher).
+    #[serde(default)]
+    pub weights: Option<PathBuf>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Generator side of Algorithm 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationSettings {
+    /// Generation resolutions `E` (multiples of 4).
+    pub resolutions: Vec<usize>,
+    /// Synthetic batch size per resolution.
+    pub batch_sizes: Vec<usize>,
+    /// Generation iterations `I` per epoch (per resolution).
+    pub iterations: usize,
+    /// Generator steps `g` per iteration.
+    pub steps: usize,
+    /// Generator learning rate.
+    pub lr: f64,
+    /// Spectral normalisation of the generator's convolutions.
+    pub spectral_norm: bool,
+    /// NAYER's BN-statistics momentum (0 disables).
+    pub bn_momentum: f64,
+    /// CAM target map.
+    pub cam_target: CamTarget,
+    /// Loss weights of Eq. 11.
+    pub weights: GeneratorLossWeights,
+}
+
+/// Student side of Algorithm 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudentSettings {
+    /// Student steps `S` per epoch.
+    pub steps: usize,
+    /// Pool batch size.
+    pub batch_size: usize,
+    /// Peak learning rate (AdamW).
+    pub lr: f64,
+    /// AdamW weight decay.
+    pub weight_decay: f64,
+    /// Fraction of epochs of linear learning-rate warm-up.
+    pub warmup_fraction: f64,
+    /// KL temperature.
+    pub tau: f64,
+    /// Weight of `L_ED`.
+    pub alpha_ed: f64,
+}
+
+/// Augmentation applied before teacher and student see an image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AugmentSettings {
+    /// Random-crop padding as a fraction of the side (METHOD.md: l/8).
+    pub crop_fraction: f64,
+    /// Random horizontal flips (off for digit-like data).
+    pub flip: bool,
+}
+
+/// One distillation run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DistillConfig {
+    /// Method.
+    pub method: Method,
+    /// Teacher network and weights.
+    pub teacher: ModelSpec,
+    /// Student network.
+    pub student: ModelSpec,
+    /// Classes of the teacher.
+    pub num_classes: usize,
+    /// Input channels.
+    pub channels: usize,
+    /// Native (teacher, test) resolution `l`.
+    pub native_resolution: usize,
+    /// Size of the (unavailable) training set, for the data-ratio budget.
+    pub train_size: usize,
+    /// Data ratio `d_r` of paper Sec. 4.2.
+    pub data_ratio: f64,
+    /// Epochs `E`.
+    pub epochs: usize,
+    /// Epochs without student training and without the adversarial term.
+    pub warmup_epochs: usize,
+    /// Generator settings.
+    pub generation: GenerationSettings,
+    /// Student settings.
+    pub student_training: StudentSettings,
+    /// Augmentation.
+    pub augment: AugmentSettings,
+    /// Label embeddings.
+    pub label_embedding: LabelEmbeddingSource,
+    /// Radii of the embedding-diversity game; derived from the embeddings when absent.
+    #[serde(default)]
+    pub radii: Option<Radii>,
+    /// Seed of every random choice.
+    pub seed: u64,
+}
+
+impl DistillConfig {
+    /// Every problem found, one per field, or `Ok`.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let mut problems: Vec<String> = Vec::new();
+        let mut bad = |field: &str, reason: String| problems.push(format!("`{field}` {reason}"));
+        let g = &self.generation;
+        let s = &self.student_training;
+        for (field, v) in [
+            ("num_classes", self.num_classes),
+            ("channels", self.channels),
+            ("native_resolution", self.native_resolution),
+            ("train_size", self.train_size),
+            ("epochs", self.epochs),
+            ("generation.iterations", g.iterations),
+            ("generation.steps", g.steps),
+            ("student_training.steps", s.steps),
+            ("student_training.batch_size", s.batch_size),
+        ] {
+            if v == 0 {
+                bad(field, "must be at least 1".into());
+            }
+        }
+        if self.num_classes == 1 {
+            bad("num_classes", "must be at least 2".into());
+        }
+        if self.warmup_epochs >= self.epochs.max(1) {
+            bad(
+                "warmup_epochs",
+                format!(
+                    "({}) must be below epochs ({})",
+                    self.warmup_epochs, self.epochs
+                ),
+            );
+        }
+        if !(self.data_ratio.is_finite() && self.data_ratio > 0.0 && self.data_ratio <= 1.0) {
+            bad(
+                "data_ratio",
+                format!("must be in (0, 1], got {}", self.data_ratio),
+            );
+        }
+        if g.resolutions.is_empty() {
+            bad(
+                "generation.resolutions",
+                "needs at least one resolution".into(),
+            );
+        }
+        if g.resolutions.len() != g.batch_sizes.len() {
+            bad(
+                "generation.batch_sizes",
+                format!(
+                    "has {} entries for {} resolutions",
+                    g.batch_sizes.len(),
+                    g.resolutions.len()
+                ),
+            );
+        }
+        for &r in &g.resolutions {
+            if r < 4 || !r.is_multiple_of(4) || r > self.native_resolution {
+                bad(
+                    "generation.resolutions",
+                    format!(
+                        "{r} must be a multiple of 4 between 4 and the native {}",
+                        self.native_resolution
+                    ),
+                );
+            }
+        }
+        if g.batch_sizes.contains(&0) {
+            bad(
+                "generation.batch_sizes",
+                "entries must be at least 1".into(),
+            );
+        }
+        match self.method {
+            Method::MuseS if g.resolutions.len() != 1 => bad(
+                "generation.resolutions",
+                "muse-s uses exactly one resolution".into(),
+            ),
+            Method::Nayer if g.resolutions != [self.native_resolution] => bad(
+                "generation.resolutions",
+                format!(
+                    "nayer generates at the native resolution [{}]",
+                    self.native_resolution
+                ),
+            ),
+            _ => {}
+        }
+        for (field, v) in [
+            ("generation.lr", g.lr),
+            ("student_training.lr", s.lr),
+            ("student_training.tau", s.tau),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                bad(field, format!("must be positive and finite, got {v}"));
+            }
+        }
+        for (field, v) in [
+            ("student_training.weight_decay", s.weight_decay),
+            ("student_training.alpha_ed", s.alpha_ed),
+            ("generation.weights.ce", g.weights.ce),
+            ("generation.weights.adv", g.weights.adv),
+            ("generation.weights.bn", g.weights.bn),
+            ("generation.weights.cam", g.weights.cam),
+            ("generation.weights.aed", g.weights.aed),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                bad(field, format!("must be non-negative and finite, got {v}"));
+            }
+        }
+        if !(0.0..1.0).contains(&g.bn_momentum) {
+            bad(
+                "generation.bn_momentum",
+                format!("must be in [0, 1), got {}", g.bn_momentum),
+            );
+        }
+        if !(0.0..=1.0).contains(&s.warmup_fraction) {
+            bad(
+                "student_training.warmup_fraction",
+                format!("must be in [0, 1], got {}", s.warmup_fraction),
+            );
+        }
+        if !(0.0..=0.5).contains(&self.augment.crop_fraction) {
+            bad(
+                "augment.crop_fraction",
+                format!("must be in [0, 0.5], got {}", self.augment.crop_fraction),
+            );
+        }
+        if self.teacher.weights.is_none() {
+            bad(
+                "teacher.weights",
+                "is required: distillation needs a trained teacher".into(),
+            );
+        }
+        for (field, m) in [
+            ("teacher.width_mult", self.teacher.width_mult),
+            ("student.width_mult", self.student.width_mult),
+        ] {
+            if !(m.is_finite() && m > 0.0) {
+                bad(field, format!("must be positive and finite, got {m}"));
+            }
+        }
+        if let Some(r) = self.radii
+            && !(r.inner.is_finite() && r.outer.is_finite() && r.inner > 0.0 && r.outer > 0.0)
+        {
+            bad("radii", format!("must be positive and finite, got {r:?}"));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::InvalidConfigs(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> DistillConfig {
+        DistillConfig {
+            method: Method::Muse,
+            teacher: ModelSpec {
+                arch: Arch::ResNet20,
+                width_mult: 1.0,
+                weights: Some("t.bpk".into()),
+            },
+            student: ModelSpec {
+                arch: Arch::ResNet8,
+                width_mult: 1.0,
+                weights: None,
+            },
+            num_classes: 10,
+            channels: 1,
+            native_resolution: 28,
+            train_size: 60_000,
+            data_ratio: 0.05,
+            epochs: 20,
+            warmup_epochs: 2,
+            generation: GenerationSettings {
+                resolutions: vec![20, 28],
+                batch_sizes: vec![130, 100],
+                iterations: 2,
+                steps: 40,
+                lr: 4e-3,
+                spectral_norm: true,
+                bn_momentum: 0.9,
+                cam_target: CamTarget::Full(1.0),
+                weights: GeneratorLossWeights::new(),
+            },
+            student_training: StudentSettings {
+                steps: 10,
+                batch_size: 256,
+                lr: 1e-3,
+                weight_decay: 1e-4,
+                warmup_fraction: 0.1,
+                tau: 20.0,
+                alpha_ed: 10.0,
+            },
+            augment: AugmentSettings {
+                crop_fraction: 0.125,
+                flip: false,
+            },
+            label_embedding: LabelEmbeddingSource::ClassCenter,
+            radii: None,
+            seed: 0,
+        }
+    }
+
+    #[test]
+    fn a_good_config_validates_and_round_trips_through_json() {
+        let c = good();
+        c.validate().unwrap();
+        let json = serde_json::to_string_pretty(&c).unwrap();
+        assert!(
+            json.contains("\"method\": \"muse\"") && json.contains("\"arch\": \"resnet20\""),
+            "{json}"
+        );
+        let back: DistillConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut c = good();
+        c.data_ratio = 0.0;
+        c.generation.batch_sizes = vec![130];
+        c.generation.resolutions = vec![20, 30];
+        c.student_training.lr = f64::NAN;
+        c.teacher.weights = None;
+        c.warmup_epochs = 20;
+        let err = c.validate().unwrap_err().to_string();
+        for field in [
+            "`data_ratio`",
+            "`generation.batch_sizes`",
+            "`generation.resolutions` 30",
+            "`student_training.lr`",
+            "`teacher.weights`",
+            "`warmup_epochs`",
+        ] {
+            assert!(err.contains(field), "{field} missing from: {err}");
+        }
+        let mut c = good();
+        c.method = Method::Nayer;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("native resolution")
+        );
+        c.method = Method::MuseS;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("exactly one")
+        );
+    }
+}
