@@ -10,6 +10,7 @@
 
 mod atomic;
 mod config;
+mod distill;
 mod error;
 mod evaluate;
 mod generation;
@@ -23,6 +24,7 @@ mod supervised;
 pub use config::{
     AugmentSettings, DistillConfig, GenerationSettings, Method, ModelSpec, StudentSettings,
 };
+pub use distill::{Distiller, EpochMetrics, balanced_labels};
 pub use error::EngineError;
 pub use evaluate::{Accuracy, evaluate, top_k_hits};
 pub use generation::{

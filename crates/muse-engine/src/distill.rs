@@ -1,0 +1,591 @@
+//! Algorithm 1 of the MUSE paper, one epoch at a time (METHOD.md §5): per resolution, `I`
+//! generation iterations that fill the pool until its budget is used; after the warm-up, `S`
+//! student steps on pool batches; then evaluation on real data at native resolution.
+//!
+//! Every random choice of an epoch is drawn from generators seeded by `(seed, epoch)`, so an
+//! epoch's result depends only on the state at its start. Checkpoints and `--resume` build on
+//! this (not written yet).
+
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::optim::{AdamWConfig, ModuleOptimizer};
+use burn::tensor::{Device, Tensor};
+use muse_data::{ImageDataset, Normalization};
+use muse_generator::{GeneratorConfig, GeneratorSet, GeneratorSetConfig};
+use muse_losses::{BnMomentum, Radii};
+use muse_models::{BnStats, Classifier};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::config::DistillConfig;
+use crate::error::EngineError;
+use crate::evaluate::{Accuracy, evaluate};
+use crate::generation::{GenerationContext, GeneratorLosses, generation_iteration};
+use crate::label_embedding::{LabelEmbeddingSource, LabelEmbeddings};
+use crate::observer::Observer;
+use crate::pool::{SyntheticPool, pool_capacities};
+use crate::schedule::warmup_cosine;
+use crate::student::{StudentContext, StudentLosses, student_step};
+
+/// What one epoch did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// Epoch (0-based).
+    pub epoch: usize,
+    /// Mean losses of the kept batches, per resolution (empty once the pool is full).
+    pub generator: Vec<GeneratorLosses>,
+    /// Mean student losses (zero during warm-up).
+    pub student: StudentLosses,
+    /// Student learning rate used.
+    pub lr: f64,
+    /// Images in the pool, per resolution.
+    pub pool: Vec<usize>,
+    /// Accuracy on the evaluation set, when one was given.
+    pub accuracy: Option<Accuracy>,
+}
+
+/// `batch` labels with every class equally often, in class order, the remainder drawn without
+/// repetition: each noisy layer (one per `num_classes` samples) sees every class once.
+pub fn balanced_labels(batch: usize, num_classes: usize, rng: &mut impl Rng) -> Vec<usize> {
+    let mut labels: Vec<usize> = (0..batch - batch % num_classes)
+        .map(|i| i % num_classes)
+        .collect();
+    let mut rest: Vec<usize> = (0..num_classes).collect();
+    rest.shuffle(rng);
+    labels.extend(rest.into_iter().take(batch % num_classes));
+    labels
+}
+
+/// The state of a distillation run.
+pub struct Distiller<T: Classifier, S: Classifier> {
+    config: DistillConfig,
+    teacher: T,
+    student: S,
+    projection: Linear,
+    generators: GeneratorSet,
+    pool: SyntheticPool,
+    label_embeddings: Option<LabelEmbeddings>,
+    radii: Option<Radii>,
+    bn_momentum: Vec<BnMomentum>,
+    optim: ModuleOptimizer,
+    normalization: Normalization,
+    epoch: usize,
+    device: Device,
+}
+
+impl<T: Classifier, S: Classifier> Distiller<T, S> {
+    /// Validates the config against the networks and builds generators, pool and optimizer.
+    /// `device` must be an autodiff device; `teacher` is frozen here.
+    pub fn new(
+        config: DistillConfig,
+        teacher: T,
+        student: S,
+        normalization: Normalization,
+        device: &Device,
+    ) -> Result<Self, EngineError> {
+        config.validate()?;
+        normalization.validate()?;
+        let k = config.num_classes;
+        for (who, m) in [
+            ("teacher", teacher.num_classes()),
+            ("student", student.num_classes()),
+        ] {
+            if m != k {
+                return Err(EngineError::Mismatch(format!(
+                    "the {who} has {m} classes, the config {k}"
+                )));
+            }
+        }
+        teacher.check_input([
+            1,
+            config.channels,
+            config.native_resolution,
+            config.native_resolution,
+        ])?;
+        let label_embeddings = match &config.label_embedding {
+            LabelEmbeddingSource::File(path) => Some(LabelEmbeddings::load(path, k)?),
+            LabelEmbeddingSource::ClassCenter => None,
+            LabelEmbeddingSource::Text { .. } => {
+                return Err(EngineError::InvalidConfigs(vec![
+                    "`label_embedding` Text needs the muse-text crate, which is not available yet; use File or ClassCenter"
+                        .into(),
+                ]));
+            }
+        };
+        let dim = label_embeddings
+            .as_ref()
+            .map_or(teacher.embedding_dim(), LabelEmbeddings::dim);
+        let g = &config.generation;
+        let base =
+            GeneratorConfig::new(dim, k, g.resolutions[0], config.channels, g.batch_sizes[0])
+                .with_spectral_norm(g.spectral_norm);
+        let generators =
+            GeneratorSetConfig::new(g.resolutions.clone(), g.batch_sizes.clone(), base)
+                .init(device)?;
+        let capacities = pool_capacities(
+            config.data_ratio,
+            config.train_size,
+            config.native_resolution,
+            &g.resolutions,
+        );
+        let pool = SyntheticPool::new(config.channels, &g.resolutions, &capacities);
+        let radii = match (config.radii, &label_embeddings) {
+            (Some(r), _) => Some(r),
+            (None, Some(e)) => Some(Radii::from_embeddings(e.rows())?),
+            (None, None) => None,
+        };
+        let projection = LinearConfig::new(student.embedding_dim(), dim).init(device);
+        let optim = AdamWConfig::new()
+            .with_epsilon(1e-8)
+            .with_weight_decay(config.student_training.weight_decay as f32)
+            .init();
+        Ok(Self {
+            bn_momentum: g
+                .resolutions
+                .iter()
+                .map(|_| BnMomentum::new(g.bn_momentum))
+                .collect(),
+            config,
+            teacher: teacher.frozen(),
+            student,
+            projection,
+            generators,
+            pool,
+            label_embeddings,
+            radii,
+            optim,
+            normalization,
+            epoch: 0,
+            device: device.clone(),
+        })
+    }
+
+    /// The student as trained so far.
+    pub fn student(&self) -> &S {
+        &self.student
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &SyntheticPool {
+        &self.pool
+    }
+
+    /// The next epoch to run.
+    pub fn epoch(&self) -> usize {
+        self.epoch
+    }
+
+    /// The label embeddings, once known (class centres are computed in the first epoch).
+    pub fn label_embeddings(&self) -> Option<&LabelEmbeddings> {
+        self.label_embeddings.as_ref()
+    }
+
+    /// Class centres of the teacher's embeddings on one batch generated from random label
+    /// embeddings (paper Sec. 3.3); classes absent from the batch keep their random vector.
+    fn class_centres(&mut self, rng: &mut StdRng) -> Result<LabelEmbeddings, EngineError> {
+        let k = self.config.num_classes;
+        let dim = self.teacher.embedding_dim();
+        let seed_rows: Vec<Vec<f32>> = (0..k)
+            .map(|_| (0..dim).map(|_| rng.random_range(-1.0f32..1.0)).collect())
+            .collect();
+        let seed = LabelEmbeddings::new(seed_rows.clone(), k, "random start")?;
+        let batch = self.config.generation.batch_sizes[0];
+        let labels = balanced_labels(batch.min(self.generators.generators[0].max_batch()), k, rng);
+        let f_y = seed.to_tensor(&self.device);
+        let y = Tensor::<1, burn::tensor::Int>::from_data(
+            burn::tensor::TensorData::new(
+                labels.iter().map(|&l| l as i64).collect::<Vec<_>>(),
+                [labels.len()],
+            ),
+            &self.device,
+        );
+        let x = self.generators.generators[0]
+            .forward(f_y.select(0, y))?
+            .detach();
+        let emb = self
+            .teacher
+            .forward_taps(self.normalization.apply(x)?, BnStats::Skip)
+            .embedding
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| EngineError::Mismatch(format!("embeddings: {e:?}")))?;
+        let mut sums = vec![vec![0f64; dim]; k];
+        let mut counts = vec![0usize; k];
+        for (i, &l) in labels.iter().enumerate() {
+            counts[l] += 1;
+            for d in 0..dim {
+                sums[l][d] += emb[i * dim + d] as f64;
+            }
+        }
+        let rows = (0..k)
+            .map(|c| match counts[c] {
+                0 => seed_rows[c].clone(),
+                n => sums[c].iter().map(|s| (s / n as f64) as f32).collect(),
+            })
+            .collect();
+        LabelEmbeddings::new(rows, k, "class centres")
+    }
+
+    /// Runs the next epoch; evaluates on `eval` (real data at native resolution) when given.
+    pub fn run_epoch(
+        &mut self,
+        eval: Option<(&ImageDataset, &Normalization)>,
+        observer: &mut dyn Observer,
+    ) -> Result<EpochMetrics, EngineError> {
+        let epoch = self.epoch;
+        let cfg = self.config.clone();
+        let seed = cfg.seed ^ ((epoch as u64 + 1) << 32);
+        self.device.seed(seed);
+        let mut rng = StdRng::seed_from_u64(seed);
+        if self.label_embeddings.is_none() {
+            let e = self.class_centres(&mut rng)?;
+            self.radii = Some(
+                cfg.radii
+                    .map_or_else(|| Radii::from_embeddings(e.rows()), Ok)?,
+            );
+            self.label_embeddings = Some(e);
+        }
+        let f_y = self
+            .label_embeddings
+            .as_ref()
+            .expect("set above")
+            .to_tensor(&self.device);
+        let radii = self.radii.expect("set with the embeddings");
+        let (use_cam, use_ed) = match cfg.method {
+            crate::config::Method::Nayer => (false, false),
+            _ => (true, true),
+        };
+        let mut weights = cfg.generation.weights.clone();
+        if !use_cam {
+            weights.cam = 0.0;
+        }
+        if !use_ed {
+            weights.aed = 0.0;
+        }
+        let alpha_ed = if use_ed {
+            cfg.student_training.alpha_ed
+        } else {
+            0.0
+        };
+
+        // Generation, per resolution, until the pool is full.
+        let mut gen_means = Vec::new();
+        if !self.pool.is_full() {
+            let student = self.student.clone().freeze();
+            let projection = self.projection.clone().freeze();
+            let generators = std::mem::take(&mut self.generators.generators);
+            let mut trained = Vec::with_capacity(generators.len());
+            for (r, mut generator) in generators.into_iter().enumerate() {
+                let res = cfg.generation.resolutions[r];
+                let ctx = GenerationContext {
+                    teacher: &self.teacher,
+                    student: &student,
+                    projection: Some(&projection),
+                    label_embeddings: &f_y,
+                    normalization: &self.normalization,
+                    weights: &weights,
+                    cam_target: cfg.generation.cam_target,
+                    radii,
+                    adversarial: epoch >= cfg.warmup_epochs,
+                    crop_padding: (cfg.augment.crop_fraction * res as f64).round() as usize,
+                    flip: cfg.augment.flip,
+                    lr: cfg.generation.lr,
+                };
+                let mut sum = GeneratorLosses::default();
+                let mut n = 0;
+                observer.phase_started(&format!("gen {res}px"), cfg.generation.iterations);
+                for _ in 0..cfg.generation.iterations {
+                    if self.pool.shards()[r].is_full() {
+                        break;
+                    }
+                    let labels =
+                        balanced_labels(cfg.generation.batch_sizes[r], cfg.num_classes, &mut rng);
+                    let out = generation_iteration(
+                        generator,
+                        &ctx,
+                        &labels,
+                        cfg.generation.steps,
+                        &mut self.bn_momentum[r],
+                        &mut rng,
+                        &self.device,
+                    )
+                    .map_err(|e| at_epoch(e, epoch))?;
+                    generator = out.generator;
+                    self.pool.add(r, out.images, &labels)?;
+                    let l = out.losses;
+                    for (acc, v) in [
+                        (&mut sum.ce, l.ce),
+                        (&mut sum.adv, l.adv),
+                        (&mut sum.bn, l.bn),
+                        (&mut sum.cam, l.cam),
+                        (&mut sum.aed, l.aed),
+                        (&mut sum.total, l.total),
+                    ] {
+                        *acc += v;
+                    }
+                    n += 1;
+                    observer.step(Some(l.total));
+                }
+                observer.phase_finished();
+                trained.push(generator);
+                if n > 0 {
+                    let d = n as f32;
+                    gen_means.push(GeneratorLosses {
+                        ce: sum.ce / d,
+                        adv: sum.adv / d,
+                        bn: sum.bn / d,
+                        cam: sum.cam / d,
+                        aed: sum.aed / d,
+                        total: sum.total / d,
+                    });
+                }
+            }
+            self.generators.generators = trained;
+        }
+
+        // Student training after the warm-up.
+        let mut student_mean = StudentLosses::default();
+        let lr = if epoch >= cfg.warmup_epochs {
+            cfg.student_training.lr
+                * warmup_cosine(
+                    epoch - cfg.warmup_epochs,
+                    cfg.epochs - cfg.warmup_epochs,
+                    cfg.student_training.warmup_fraction,
+                )
+        } else {
+            0.0
+        };
+        if epoch >= cfg.warmup_epochs && !self.pool.is_empty() {
+            let steps = cfg.student_training.steps;
+            observer.phase_started("student", steps);
+            for step in 0..steps {
+                let (shard, images, labels) =
+                    self.pool
+                        .sample(cfg.student_training.batch_size, &mut rng, &self.device)?;
+                let res = self.pool.shards()[shard].resolution;
+                let ctx = StudentContext {
+                    teacher: &self.teacher,
+                    label_embeddings: &f_y,
+                    normalization: &self.normalization,
+                    tau: cfg.student_training.tau,
+                    alpha_ed,
+                    radii,
+                    crop_padding: (cfg.augment.crop_fraction * res as f64).round() as usize,
+                    flip: cfg.augment.flip,
+                };
+                let student = self.student.clone();
+                let projection = self.projection.clone();
+                let (s, p, l) = student_step(
+                    student,
+                    projection,
+                    &mut self.optim,
+                    lr,
+                    &ctx,
+                    images,
+                    labels,
+                    &mut rng,
+                )
+                .map_err(|e| match e {
+                    EngineError::NonFinite { loss, value, .. } => EngineError::NonFinite {
+                        loss,
+                        value,
+                        epoch,
+                        step,
+                    },
+                    other => other,
+                })?;
+                self.student = s;
+                self.projection = p;
+                student_mean.kl += l.kl / steps as f32;
+                student_mean.ed += l.ed / steps as f32;
+                student_mean.total += l.total / steps as f32;
+                observer.step(Some(l.total));
+            }
+            observer.phase_finished();
+        }
+
+        let accuracy = match eval {
+            Some((data, norm)) => Some(evaluate(
+                &self.student,
+                data,
+                norm,
+                500,
+                &self.device,
+                observer,
+            )?),
+            None => None,
+        };
+        self.epoch += 1;
+        Ok(EpochMetrics {
+            epoch,
+            generator: gen_means,
+            student: student_mean,
+            lr,
+            pool: self.pool.shards().iter().map(|s| s.len()).collect(),
+            accuracy,
+        })
+    }
+}
+
+fn at_epoch(e: EngineError, epoch: usize) -> EngineError {
+    match e {
+        EngineError::NonFinite {
+            loss, value, step, ..
+        } => EngineError::NonFinite {
+            loss,
+            value,
+            epoch,
+            step,
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{AugmentSettings, GenerationSettings, Method, ModelSpec, StudentSettings};
+    use crate::generation::GeneratorLossWeights;
+    use crate::observer::Silent;
+    use muse_losses::CamTarget;
+    use muse_models::{Arch, ClassifierConfig};
+
+    #[test]
+    fn balanced_labels_cover_each_class_equally() {
+        let mut rng = StdRng::seed_from_u64(0);
+        let l = balanced_labels(7, 3, &mut rng);
+        assert_eq!(&l[..6], &[0, 1, 2, 0, 1, 2]);
+        assert!(l[6] < 3);
+        let l = balanced_labels(5, 3, &mut rng);
+        assert_ne!(l[3], l[4], "the remainder repeats no class");
+    }
+
+    fn tiny_config(method: Method, resolutions: Vec<usize>, batches: Vec<usize>) -> DistillConfig {
+        DistillConfig {
+            method,
+            teacher: ModelSpec {
+                arch: Arch::LeNet5,
+                width_mult: 1.0,
+                weights: Some("unused".into()),
+            },
+            student: ModelSpec {
+                arch: Arch::ResNet8,
+                width_mult: 0.25,
+                weights: None,
+            },
+            num_classes: 3,
+            channels: 1,
+            native_resolution: 12,
+            train_size: 300,
+            data_ratio: 0.1,
+            epochs: 3,
+            warmup_epochs: 1,
+            generation: GenerationSettings {
+                resolutions,
+                batch_sizes: batches,
+                iterations: 2,
+                steps: 2,
+                lr: 4e-3,
+                spectral_norm: true,
+                bn_momentum: 0.9,
+                cam_target: CamTarget::Full(1.0),
+                weights: GeneratorLossWeights::new(),
+            },
+            student_training: StudentSettings {
+                steps: 3,
+                batch_size: 8,
+                lr: 1e-3,
+                weight_decay: 1e-4,
+                warmup_fraction: 0.0,
+                tau: 4.0,
+                alpha_ed: 10.0,
+            },
+            augment: AugmentSettings {
+                crop_fraction: 0.125,
+                flip: false,
+            },
+            label_embedding: LabelEmbeddingSource::ClassCenter,
+            radii: None,
+            seed: 7,
+        }
+    }
+
+    #[test]
+    fn muse_epochs_fill_the_pool_within_budget_and_train_the_student() {
+        let device = muse_device::autodiff_device();
+        let teacher = ClassifierConfig::new(Arch::LeNet5, 3)
+            .with_in_channels(1)
+            .init(&device)
+            .unwrap();
+        let student = ClassifierConfig::new(Arch::ResNet8, 3)
+            .with_in_channels(1)
+            .with_width_mult(0.25)
+            .init(&device)
+            .unwrap();
+        let config = tiny_config(Method::Muse, vec![8, 12], vec![6, 6]);
+        let mut d = Distiller::new(
+            config,
+            teacher,
+            student,
+            Normalization::identity(1),
+            &device,
+        )
+        .unwrap();
+        let before = d.student().head().weight.val().into_data();
+        let warm = d.run_epoch(None, &mut Silent).unwrap();
+        assert_eq!(warm.generator.len(), 2);
+        assert_eq!(
+            warm.student,
+            StudentLosses::default(),
+            "no student training in warm-up"
+        );
+        // Budget: 0.1 · 300 / 2 = 15 native images per resolution -> 8 px: ⌊15·(12/8)²⌋ = 33, 12 px: 15.
+        assert_eq!(warm.pool, vec![12, 12]);
+        let e1 = d.run_epoch(None, &mut Silent).unwrap();
+        assert_eq!(e1.pool, vec![24, 15]);
+        assert!(e1.student.kl.is_finite() && e1.student.kl > 0.0 && e1.lr > 0.0);
+        assert!(
+            e1.generator
+                .iter()
+                .all(|g| g.total.is_finite() && g.cam >= 0.0)
+        );
+        assert_ne!(d.student().head().weight.val().into_data(), before);
+        assert_eq!(
+            d.label_embeddings().unwrap().dim(),
+            120,
+            "class centres of the LeNet teacher"
+        );
+    }
+
+    #[test]
+    fn nayer_turns_cam_and_embedding_diversity_off() {
+        let device = muse_device::autodiff_device();
+        let teacher = ClassifierConfig::new(Arch::LeNet5, 3)
+            .with_in_channels(1)
+            .init(&device)
+            .unwrap();
+        let student = ClassifierConfig::new(Arch::ResNet8, 3)
+            .with_in_channels(1)
+            .with_width_mult(0.25)
+            .init(&device)
+            .unwrap();
+        let config = tiny_config(Method::Nayer, vec![12], vec![6]);
+        let mut d = Distiller::new(
+            config,
+            teacher,
+            student,
+            Normalization::identity(1),
+            &device,
+        )
+        .unwrap();
+        d.run_epoch(None, &mut Silent).unwrap();
+        let e = d.run_epoch(None, &mut Silent).unwrap();
+        assert_eq!(
+            (e.generator[0].cam, e.generator[0].aed, e.student.ed),
+            (0.0, 0.0, 0.0)
+        );
+    }
+}
