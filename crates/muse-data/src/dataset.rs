@@ -109,18 +109,23 @@ impl ImageDataset {
         Some((&self.pixels[i * per..(i + 1) * per], label))
     }
 
+    /// [`get`](Self::get), with an out-of-range index as an error.
+    fn checked(&self, i: usize) -> Result<(&[u8], usize), DataError> {
+        self.get(i).ok_or_else(|| {
+            DataError::InvalidArgument(format!(
+                "index {i} is out of range for {} samples",
+                self.len()
+            ))
+        })
+    }
+
     /// A new data set with the samples at `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> Result<Self, DataError> {
         let per = self.shape.iter().product::<usize>();
         let mut pixels = Vec::with_capacity(indices.len() * per);
         let mut labels = Vec::with_capacity(indices.len());
         for &i in indices {
-            let (px, label) = self.get(i).ok_or_else(|| {
-                DataError::InvalidArgument(format!(
-                    "index {i} is out of range for {} samples",
-                    self.len()
-                ))
-            })?;
+            let (px, label) = self.checked(i)?;
             pixels.extend_from_slice(px);
             labels.push(label);
         }
@@ -147,12 +152,7 @@ impl ImageDataset {
         let mut values = Vec::with_capacity(indices.len() * per);
         let mut labels = Vec::with_capacity(indices.len());
         for &i in indices {
-            let (px, label) = self.get(i).ok_or_else(|| {
-                DataError::InvalidArgument(format!(
-                    "index {i} is out of range for {} samples",
-                    self.len()
-                ))
-            })?;
+            let (px, label) = self.checked(i)?;
             values.extend(px.iter().map(|&p| p as f32 / 255.0));
             labels.push(label as i64);
         }

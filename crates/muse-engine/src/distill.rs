@@ -450,8 +450,9 @@ mod tests {
     use crate::config::{AugmentSettings, GenerationSettings, Method, ModelSpec, StudentSettings};
     use crate::generation::GeneratorLossWeights;
     use crate::observer::Silent;
+    use crate::test_nets::{tiny_student, tiny_teacher};
     use muse_losses::CamTarget;
-    use muse_models::{Arch, ClassifierConfig};
+    use muse_models::Arch;
 
     #[test]
     fn balanced_labels_cover_each_class_equally() {
@@ -516,15 +517,8 @@ mod tests {
     #[test]
     fn muse_epochs_fill_the_pool_within_budget_and_train_the_student() {
         let device = muse_device::autodiff_device();
-        let teacher = ClassifierConfig::new(Arch::LeNet5, 3)
-            .with_in_channels(1)
-            .init(&device)
-            .unwrap();
-        let student = ClassifierConfig::new(Arch::ResNet8, 3)
-            .with_in_channels(1)
-            .with_width_mult(0.25)
-            .init(&device)
-            .unwrap();
+        let teacher = tiny_teacher(&device);
+        let student = tiny_student(&device);
         let config = tiny_config(Method::Muse, vec![8, 12], vec![6, 6]);
         let mut d = Distiller::new(
             config,
@@ -563,15 +557,8 @@ mod tests {
     #[test]
     fn nayer_turns_cam_and_embedding_diversity_off() {
         let device = muse_device::autodiff_device();
-        let teacher = ClassifierConfig::new(Arch::LeNet5, 3)
-            .with_in_channels(1)
-            .init(&device)
-            .unwrap();
-        let student = ClassifierConfig::new(Arch::ResNet8, 3)
-            .with_in_channels(1)
-            .with_width_mult(0.25)
-            .init(&device)
-            .unwrap();
+        let teacher = tiny_teacher(&device);
+        let student = tiny_student(&device);
         let config = tiny_config(Method::Nayer, vec![12], vec![6]);
         let mut d = Distiller::new(
             config,

@@ -33,15 +33,8 @@ pub fn top_k_hits(logits: &[f32], labels: &[usize], classes: usize, k: usize) ->
         .count()
 }
 
-/// Evaluates `model` on `data` in eval mode (running statistics), `batch_size` at a time.
-pub fn evaluate<M: Classifier>(
-    model: &M,
-    data: &ImageDataset,
-    normalization: &Normalization,
-    batch_size: usize,
-    device: &Device,
-    observer: &mut dyn Observer,
-) -> Result<Accuracy, EngineError> {
+/// Checks that `model` takes `data`'s images and predicts its number of classes.
+pub(crate) fn check_fits<M: Classifier>(model: &M, data: &ImageDataset) -> Result<(), EngineError> {
     let [c, h, w] = data.shape();
     model.check_input([1, c, h, w])?;
     if data.num_classes() != model.num_classes() {
@@ -51,6 +44,19 @@ pub fn evaluate<M: Classifier>(
             data.num_classes()
         )));
     }
+    Ok(())
+}
+
+/// Evaluates `model` on `data` in eval mode (running statistics), `batch_size` at a time.
+pub fn evaluate<M: Classifier>(
+    model: &M,
+    data: &ImageDataset,
+    normalization: &Normalization,
+    batch_size: usize,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<Accuracy, EngineError> {
+    check_fits(model, data)?;
     if batch_size == 0 {
         return Err(EngineError::InvalidConfig {
             field: "batch_size",

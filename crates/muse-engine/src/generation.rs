@@ -197,11 +197,11 @@ fn scalar(t: &Tensor<1>) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_nets::{tiny_student, tiny_teacher};
     use burn::module::Module;
     use burn::nn::LinearConfig;
     use burn::tensor::Distribution;
     use muse_generator::GeneratorConfig;
-    use muse_models::{Arch, ClassifierConfig};
     use rand::SeedableRng;
 
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -215,17 +215,8 @@ mod tests {
     #[test]
     fn an_iteration_trains_the_generator_only_and_keeps_the_best_batch() {
         let device = muse_device::autodiff_device();
-        let teacher = ClassifierConfig::new(Arch::LeNet5, 3)
-            .with_in_channels(1)
-            .init(&device)
-            .unwrap()
-            .frozen();
-        let student = ClassifierConfig::new(Arch::ResNet8, 3)
-            .with_in_channels(1)
-            .with_width_mult(0.25)
-            .init(&device)
-            .unwrap()
-            .frozen();
+        let teacher = tiny_teacher(&device).frozen();
+        let student = tiny_student(&device).frozen();
         let projection = LinearConfig::new(student.embedding_dim(), 8)
             .init(&device)
             .freeze();

@@ -20,6 +20,8 @@ mod pool;
 mod schedule;
 mod student;
 mod supervised;
+#[cfg(test)]
+mod test_nets;
 
 pub use config::{
     AugmentSettings, DistillConfig, GenerationSettings, Method, ModelSpec, StudentSettings,

@@ -98,25 +98,17 @@ pub fn student_step<T: Classifier, S: Classifier>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_nets::{tiny_student, tiny_teacher};
     use burn::nn::LinearConfig;
     use burn::optim::AdamWConfig;
     use burn::tensor::{Distribution, TensorData};
-    use muse_models::{Arch, ClassifierConfig};
     use rand::SeedableRng;
 
     #[test]
     fn repeated_steps_on_one_batch_bring_the_student_to_the_teacher() {
         let device = muse_device::autodiff_device();
-        let teacher = ClassifierConfig::new(Arch::LeNet5, 3)
-            .with_in_channels(1)
-            .init(&device)
-            .unwrap()
-            .frozen();
-        let mut student = ClassifierConfig::new(Arch::ResNet8, 3)
-            .with_in_channels(1)
-            .with_width_mult(0.25)
-            .init(&device)
-            .unwrap();
+        let teacher = tiny_teacher(&device).frozen();
+        let mut student = tiny_student(&device);
         let mut projection = LinearConfig::new(student.embedding_dim(), 4).init(&device);
         let f_y = Tensor::<2>::random([3, 4], Distribution::Default, &device);
         let norm = Normalization::identity(1);

@@ -84,15 +84,7 @@ pub fn train_supervised<M: Classifier>(
 ) -> Result<(M, Vec<f32>), EngineError> {
     config.validate()?;
     normalization.validate()?;
-    let [c, h, w] = train.shape();
-    model.check_input([1, c, h, w])?;
-    if train.num_classes() != model.num_classes() {
-        return Err(EngineError::Mismatch(format!(
-            "the model has {} classes, the data set {}",
-            model.num_classes(),
-            train.num_classes()
-        )));
-    }
+    crate::evaluate::check_fits(&model, train)?;
     let mut optim = AdamWConfig::new()
         .with_epsilon(1e-8)
         .with_weight_decay(config.weight_decay)
