@@ -514,20 +514,27 @@ mod tests {
         }
     }
 
-    #[test]
-    fn muse_epochs_fill_the_pool_within_budget_and_train_the_student() {
+    fn tiny_distiller(
+        method: Method,
+        resolutions: Vec<usize>,
+        batches: Vec<usize>,
+    ) -> Distiller<muse_models::AnyClassifier, muse_models::AnyClassifier> {
         let device = muse_device::autodiff_device();
-        let teacher = tiny_teacher(&device);
-        let student = tiny_student(&device);
-        let config = tiny_config(Method::Muse, vec![8, 12], vec![6, 6]);
-        let mut d = Distiller::new(
+        let config = tiny_config(method, resolutions, batches);
+        let (teacher, student) = (tiny_teacher(&device), tiny_student(&device));
+        Distiller::new(
             config,
             teacher,
             student,
             Normalization::identity(1),
             &device,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn muse_epochs_fill_the_pool_within_budget_and_train_the_student() {
+        let mut d = tiny_distiller(Method::Muse, vec![8, 12], vec![6, 6]);
         let before = d.student().head().weight.val().into_data();
         let warm = d.run_epoch(None, &mut Silent).unwrap();
         assert_eq!(warm.generator.len(), 2);
@@ -556,18 +563,7 @@ mod tests {
 
     #[test]
     fn nayer_turns_cam_and_embedding_diversity_off() {
-        let device = muse_device::autodiff_device();
-        let teacher = tiny_teacher(&device);
-        let student = tiny_student(&device);
-        let config = tiny_config(Method::Nayer, vec![12], vec![6]);
-        let mut d = Distiller::new(
-            config,
-            teacher,
-            student,
-            Normalization::identity(1),
-            &device,
-        )
-        .unwrap();
+        let mut d = tiny_distiller(Method::Nayer, vec![12], vec![6]);
         d.run_epoch(None, &mut Silent).unwrap();
         let e = d.run_epoch(None, &mut Silent).unwrap();
         assert_eq!(

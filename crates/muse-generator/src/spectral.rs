@@ -148,12 +148,12 @@ mod tests {
         let device = muse_device::autodiff_device();
         let conv = SnConv2d::new([4, 6], 3, true, &device);
         // One power iteration per forward converges at the rate (σ₂/σ₁)^(2n): run many.
-        for _ in 0..300 {
+        for _ in 0..1000 {
             conv.effective_weight(true);
         }
         let w = values(conv.effective_weight(false).inner());
         let s = sigma_max(&w, 6, 36);
-        assert!((s - 1.0).abs() < 1e-3, "spectral norm {s}");
+        assert!((s - 1.0).abs() < 2e-3, "spectral norm {s}");
         let x = Tensor::<4>::random([2, 4, 5, 5], Distribution::Default, &device);
         let y = conv.forward(x);
         assert_eq!(y.dims(), [2, 6, 5, 5]);

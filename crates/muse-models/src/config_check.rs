@@ -21,3 +21,14 @@ pub(crate) fn multiplier(field: &'static str, value: f64) -> Result<(), ModelErr
     }
     Ok(())
 }
+
+/// The checks every family config shares.
+pub(crate) fn common(
+    num_classes: usize,
+    in_channels: usize,
+    width_mult: f64,
+) -> Result<(), ModelError> {
+    positive("num_classes", num_classes)?;
+    positive("in_channels", in_channels)?;
+    multiplier("width_mult", width_mult)
+}

@@ -47,9 +47,7 @@ pub struct LeNet5 {
 impl LeNet5Config {
     /// Builds the network.
     pub fn init(&self, device: &Device) -> Result<LeNet5, ModelError> {
-        crate::config_check::positive("num_classes", self.num_classes)?;
-        crate::config_check::positive("in_channels", self.in_channels)?;
-        crate::config_check::multiplier("width_mult", self.width_mult)?;
+        crate::config_check::common(self.num_classes, self.in_channels, self.width_mult)?;
         let [c1, c2, c3] = [6, 16, 120].map(|c| scaled(c, self.width_mult));
         Ok(LeNet5 {
             conv1: ConvBn::new([self.in_channels, c1], 5, 1, 2, 1, device),

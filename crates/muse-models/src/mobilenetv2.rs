@@ -93,10 +93,8 @@ pub struct MobileNetV2 {
 impl MobileNetV2Config {
     /// Builds the network.
     pub fn init(&self, device: &Device) -> Result<MobileNetV2, ModelError> {
-        crate::config_check::positive("num_classes", self.num_classes)?;
-        crate::config_check::positive("in_channels", self.in_channels)?;
+        crate::config_check::common(self.num_classes, self.in_channels, self.width_mult)?;
         crate::config_check::positive("stem_stride", self.stem_stride)?;
-        crate::config_check::multiplier("width_mult", self.width_mult)?;
         let mut c_in = make_divisible(32.0 * self.width_mult, 8);
         let last = make_divisible(1280.0 * self.width_mult.max(1.0), 8);
         let stem = ConvBn::new([self.in_channels, c_in], 3, self.stem_stride, 1, 1, device);

@@ -106,9 +106,7 @@ pub struct ResNet {
 impl ResNetConfig {
     /// Builds the network.
     pub fn init(&self, device: &Device) -> Result<ResNet, ModelError> {
-        crate::config_check::positive("num_classes", self.num_classes)?;
-        crate::config_check::positive("in_channels", self.in_channels)?;
-        crate::config_check::multiplier("width_mult", self.width_mult)?;
+        crate::config_check::common(self.num_classes, self.in_channels, self.width_mult)?;
         let base = scaled(self.depth.base_width(), self.width_mult);
         let (conv1, maxpool) = match self.stem {
             Stem::Cifar => (conv([self.in_channels, base], 3, 1, 1, 1, device), None),

@@ -54,9 +54,7 @@ pub struct Vgg {
 impl VggConfig {
     /// Builds the network.
     pub fn init(&self, device: &Device) -> Result<Vgg, ModelError> {
-        crate::config_check::positive("num_classes", self.num_classes)?;
-        crate::config_check::positive("in_channels", self.in_channels)?;
-        crate::config_check::multiplier("width_mult", self.width_mult)?;
+        crate::config_check::common(self.num_classes, self.in_channels, self.width_mult)?;
         let mut c_in = self.in_channels;
         let features = VGG11
             .iter()

@@ -120,9 +120,7 @@ pub struct WideResNet {
 impl WideResNetConfig {
     /// Builds the network.
     pub fn init(&self, device: &Device) -> Result<WideResNet, ModelError> {
-        crate::config_check::positive("num_classes", self.num_classes)?;
-        crate::config_check::positive("in_channels", self.in_channels)?;
-        crate::config_check::multiplier("width_mult", self.width_mult)?;
+        crate::config_check::common(self.num_classes, self.in_channels, self.width_mult)?;
         let (depth, k) = self.variant.depth_widen();
         let n = (depth - 4) / 6;
         let widths = [16, 16 * k, 32 * k, 64 * k].map(|c| scaled(c, self.width_mult));
