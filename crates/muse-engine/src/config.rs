@@ -289,64 +289,15 @@ impl DistillConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn good() -> DistillConfig {
-        DistillConfig {
-            method: Method::Muse,
-            teacher: ModelSpec {
-                arch: Arch::ResNet20,
-                width_mult: 1.0,
-                weights: Some("t.bpk".into()),
-            },
-            student: ModelSpec {
-                arch: Arch::ResNet8,
-                width_mult: 1.0,
-                weights: None,
-            },
-            num_classes: 10,
-            channels: 1,
-            native_resolution: 28,
-            train_size: 60_000,
-            data_ratio: 0.05,
-            epochs: 20,
-            warmup_epochs: 2,
-            generation: GenerationSettings {
-                resolutions: vec![20, 28],
-                batch_sizes: vec![130, 100],
-                iterations: 2,
-                steps: 40,
-                lr: 4e-3,
-                spectral_norm: true,
-                bn_momentum: 0.9,
-                cam_target: CamTarget::Full(1.0),
-                weights: GeneratorLossWeights::new(),
-            },
-            student_training: StudentSettings {
-                steps: 10,
-                batch_size: 256,
-                lr: 1e-3,
-                weight_decay: 1e-4,
-                warmup_fraction: 0.1,
-                tau: 20.0,
-                alpha_ed: 10.0,
-            },
-            augment: AugmentSettings {
-                crop_fraction: 0.125,
-                flip: false,
-            },
-            label_embedding: LabelEmbeddingSource::ClassCenter,
-            radii: None,
-            seed: 0,
-        }
-    }
+    use crate::test_nets::tiny_config;
 
     #[test]
     fn a_good_config_validates_and_round_trips_through_json() {
-        let c = good();
+        let c = tiny_config(Method::Muse, vec![8, 12], vec![6, 6]);
         c.validate().unwrap();
         let json = serde_json::to_string_pretty(&c).unwrap();
         assert!(
-            json.contains("\"method\": \"muse\"") && json.contains("\"arch\": \"resnet20\""),
+            json.contains("\"method\": \"muse\"") && json.contains("\"arch\": \"lenet5\""),
             "{json}"
         );
         let back: DistillConfig = serde_json::from_str(&json).unwrap();
@@ -355,7 +306,7 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named() {
-        let mut c = good();
+        let mut c = tiny_config(Method::Muse, vec![8, 12], vec![6, 6]);
         c.data_ratio = 0.0;
         c.generation.batch_sizes = vec![130];
         c.generation.resolutions = vec![20, 30];
@@ -373,7 +324,7 @@ mod tests {
         ] {
             assert!(err.contains(field), "{field} missing from: {err}");
         }
-        let mut c = good();
+        let mut c = tiny_config(Method::Muse, vec![8, 12], vec![6, 6]);
         c.method = Method::Nayer;
         assert!(
             c.validate()

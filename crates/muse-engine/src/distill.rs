@@ -447,12 +447,9 @@ fn at_epoch(e: EngineError, epoch: usize) -> EngineError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{AugmentSettings, GenerationSettings, Method, ModelSpec, StudentSettings};
-    use crate::generation::GeneratorLossWeights;
+    use crate::config::Method;
     use crate::observer::Silent;
-    use crate::test_nets::{tiny_student, tiny_teacher};
-    use muse_losses::CamTarget;
-    use muse_models::Arch;
+    use crate::test_nets::{tiny_config, tiny_student, tiny_teacher};
 
     #[test]
     fn balanced_labels_cover_each_class_equally() {
@@ -462,56 +459,6 @@ mod tests {
         assert!(l[6] < 3);
         let l = balanced_labels(5, 3, &mut rng);
         assert_ne!(l[3], l[4], "the remainder repeats no class");
-    }
-
-    fn tiny_config(method: Method, resolutions: Vec<usize>, batches: Vec<usize>) -> DistillConfig {
-        DistillConfig {
-            method,
-            teacher: ModelSpec {
-                arch: Arch::LeNet5,
-                width_mult: 1.0,
-                weights: Some("unused".into()),
-            },
-            student: ModelSpec {
-                arch: Arch::ResNet8,
-                width_mult: 0.25,
-                weights: None,
-            },
-            num_classes: 3,
-            channels: 1,
-            native_resolution: 12,
-            train_size: 300,
-            data_ratio: 0.1,
-            epochs: 3,
-            warmup_epochs: 1,
-            generation: GenerationSettings {
-                resolutions,
-                batch_sizes: batches,
-                iterations: 2,
-                steps: 2,
-                lr: 4e-3,
-                spectral_norm: true,
-                bn_momentum: 0.9,
-                cam_target: CamTarget::Full(1.0),
-                weights: GeneratorLossWeights::new(),
-            },
-            student_training: StudentSettings {
-                steps: 3,
-                batch_size: 8,
-                lr: 1e-3,
-                weight_decay: 1e-4,
-                warmup_fraction: 0.0,
-                tau: 4.0,
-                alpha_ed: 10.0,
-            },
-            augment: AugmentSettings {
-                crop_fraction: 0.125,
-                flip: false,
-            },
-            label_embedding: LabelEmbeddingSource::ClassCenter,
-            radii: None,
-            seed: 7,
-        }
     }
 
     fn tiny_distiller(
