@@ -5,8 +5,8 @@
 //! blocks of Algorithm 1 of the MUSE paper: label embeddings ([`LabelEmbeddings`]), one
 //! generation iteration ([`generation_iteration`]), one student step ([`student_step`]), the
 //! `u8` synthetic pool with its data-ratio budget ([`SyntheticPool`]) and the student's
-//! learning-rate schedule ([`warmup_cosine`]). The epoch loop that ties them together, with
-//! checkpoints and resume, is not written yet.
+//! learning-rate schedule ([`warmup_cosine`]), tied together epoch by epoch by [`Distiller`].
+//! Checkpoints and resume are not written yet.
 
 mod atomic;
 mod config;
