@@ -24,12 +24,7 @@ pub fn load_image_folder(root: &Path, resize: u32, crop: u32) -> Result<ImageDat
             what: "one sub-folder of images per class".into(),
         });
     }
-    let mut classes: Vec<PathBuf> = std::fs::read_dir(root)
-        .map_err(io(root))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    classes.sort();
+    let classes = sorted_entries(root, |p| p.is_dir())?;
     if classes.is_empty() {
         return Err(DataError::MissingFolder {
             path: root.to_path_buf(),
@@ -39,16 +34,11 @@ pub fn load_image_folder(root: &Path, resize: u32, crop: u32) -> Result<ImageDat
     let mut pixels = Vec::new();
     let mut labels = Vec::new();
     for (label, dir) in classes.iter().enumerate() {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(io(dir))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-            })
-            .collect();
-        files.sort();
+        let files = sorted_entries(dir, |p| {
+            p.extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        })?;
         for file in files {
             pixels.extend(load_resized(&file, resize, crop)?);
             labels.push(label);
@@ -70,6 +60,17 @@ pub fn load_image_folder(root: &Path, resize: u32, crop: u32) -> Result<ImageDat
     }
     let c = crop as usize;
     ImageDataset::new(pixels, labels, [3, c, c], names, root.to_path_buf())
+}
+
+/// The entries of `dir` that satisfy `keep`, sorted by path.
+fn sorted_entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>, DataError> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| keep(p))
+        .collect();
+    entries.sort();
+    Ok(entries)
 }
 
 /// Decodes one image, resizes its shorter side to `resize`, centre-crops `crop`, and returns

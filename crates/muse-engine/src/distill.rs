@@ -312,7 +312,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
                         &mut rng,
                         &self.device,
                     )
-                    .map_err(|e| at_epoch(e, epoch))?;
+                    .map_err(|e| located(e, epoch, None))?;
                     generator = out.generator;
                     self.pool.add(r, out.images, &labels)?;
                     let l = out.losses;
@@ -388,15 +388,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
                     labels,
                     &mut rng,
                 )
-                .map_err(|e| match e {
-                    EngineError::NonFinite { loss, value, .. } => EngineError::NonFinite {
-                        loss,
-                        value,
-                        epoch,
-                        step,
-                    },
-                    other => other,
-                })?;
+                .map_err(|e| located(e, epoch, Some(step)))?;
                 self.student = s;
                 self.projection = p;
                 student_mean.kl += l.kl / steps as f32;
@@ -430,15 +422,19 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
     }
 }
 
-fn at_epoch(e: EngineError, epoch: usize) -> EngineError {
+/// Puts the epoch (and the step, when the caller knows it better) into a non-finite-loss error.
+fn located(e: EngineError, epoch: usize, step: Option<usize>) -> EngineError {
     match e {
         EngineError::NonFinite {
-            loss, value, step, ..
+            loss,
+            value,
+            step: inner,
+            ..
         } => EngineError::NonFinite {
             loss,
             value,
             epoch,
-            step,
+            step: step.unwrap_or(inner),
         },
         other => other,
     }

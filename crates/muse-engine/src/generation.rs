@@ -136,36 +136,46 @@ pub fn generation_iteration<T: Classifier, S: Classifier>(
         let ce = cross_entropy(t.logits.clone(), y.clone())?;
         let bn = bn_momentum.loss(&t.bn)?;
         let mut total = ce.clone() * w.ce + bn.clone() * w.bn;
-        let mut losses = GeneratorLosses::default();
+        let zero = Tensor::<1>::zeros([1], device);
+        let (mut cam_t, mut adv_t, mut aed_t) = (zero.clone(), zero.clone(), zero);
         if w.cam > 0.0 {
             let m = class_activation_map(
                 t.feature_map.clone(),
                 t.classifier_weight.clone(),
                 y.clone(),
             )?;
-            let cam = cam_loss(m, ctx.cam_target);
-            losses.cam = scalar(&cam);
-            total = total + cam * w.cam;
+            cam_t = cam_loss(m, ctx.cam_target);
+            total = total + cam_t.clone() * w.cam;
         }
         let want_adv = ctx.adversarial && w.adv > 0.0;
         let want_aed = w.aed > 0.0 && ctx.projection.is_some();
         if want_adv || want_aed {
             let s = ctx.student.forward_taps(xn, BnStats::Skip);
             if want_adv {
-                let adv = adversarial_kl(s.logits, t.logits.clone())?;
-                losses.adv = scalar(&adv);
-                total = total + adv * w.adv;
+                adv_t = adversarial_kl(s.logits, t.logits.clone())?;
+                total = total + adv_t.clone() * w.adv;
             }
             if let (true, Some(p)) = (want_aed, ctx.projection) {
                 let d = embedding_distance(p.forward(s.embedding), f_y.clone())?;
-                let aed = aed_loss(d, ctx.radii.outer);
-                losses.aed = scalar(&aed);
-                total = total + aed * w.aed;
+                aed_t = aed_loss(d, ctx.radii.outer);
+                total = total + aed_t.clone() * w.aed;
             }
         }
-        losses.ce = scalar(&ce);
-        losses.bn = scalar(&bn);
-        losses.total = scalar(&total);
+        // One read from the device for all six values.
+        let v = Tensor::cat(vec![ce, adv_t, bn, cam_t, aed_t, total.clone()], 0)
+            .detach()
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .map_err(|e| EngineError::Mismatch(format!("generator losses: {e:?}")))?;
+        let losses = GeneratorLosses {
+            ce: v[0],
+            adv: v[1],
+            bn: v[2],
+            cam: v[3],
+            aed: v[4],
+            total: v[5],
+        };
         if !losses.total.is_finite() {
             return Err(EngineError::NonFinite {
                 loss: "generator",
@@ -188,10 +198,6 @@ pub fn generation_iteration<T: Classifier, S: Classifier>(
         images,
         losses,
     })
-}
-
-fn scalar(t: &Tensor<1>) -> f32 {
-    t.clone().into_scalar()
 }
 
 #[cfg(test)]
