@@ -1,16 +1,11 @@
 //! Writing files so that a crash never leaves a half-written one in place.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::EngineError;
 
-/// The temporary name used while `path` is being written.
-pub(crate) fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp-{}", std::process::id()));
-    path.with_file_name(name)
-}
+pub(crate) use muse_models::tmp_path;
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`.
 pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {

@@ -43,6 +43,10 @@ fn one() -> f64 {
     1.0
 }
 
+fn default_ngf() -> usize {
+    64
+}
+
 /// Generator side of Algorithm 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GenerationSettings {
@@ -58,6 +62,9 @@ pub struct GenerationSettings {
     pub lr: f64,
     /// Spectral normalisation of the generator's convolutions.
     pub spectral_norm: bool,
+    /// Generator width: its convolutions have `2·ngf` and `ngf` channels (METHOD.md: 64).
+    #[serde(default = "default_ngf")]
+    pub ngf: usize,
     /// NAYER's BN-statistics momentum (0 disables).
     pub bn_momentum: f64,
     /// CAM target map.
@@ -147,6 +154,7 @@ impl DistillConfig {
             ("epochs", self.epochs),
             ("generation.iterations", g.iterations),
             ("generation.steps", g.steps),
+            ("generation.ngf", g.ngf),
             ("student_training.steps", s.steps),
             ("student_training.batch_size", s.batch_size),
         ] {

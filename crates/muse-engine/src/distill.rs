@@ -13,7 +13,7 @@ use burn::tensor::{Device, Tensor};
 use muse_data::{ImageDataset, Normalization};
 use muse_generator::{GeneratorConfig, GeneratorSet, GeneratorSetConfig};
 use muse_losses::{BnMomentum, Radii};
-use muse_models::{BnStats, Classifier};
+use muse_models::{BnStats, Classifier, materialize, sync_running_stats};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -44,6 +44,8 @@ pub struct EpochMetrics {
     pub pool: Vec<usize>,
     /// Accuracy on the evaluation set, when one was given.
     pub accuracy: Option<Accuracy>,
+    /// Wall-clock seconds of the epoch (generation, student steps and evaluation).
+    pub seconds: f64,
 }
 
 /// `batch` labels with every class equally often, in class order, the remainder drawn without
@@ -60,19 +62,20 @@ pub fn balanced_labels(batch: usize, num_classes: usize, rng: &mut impl Rng) -> 
 
 /// The state of a distillation run.
 pub struct Distiller<T: Classifier, S: Classifier> {
-    config: DistillConfig,
-    teacher: T,
-    student: S,
-    projection: Linear,
-    generators: GeneratorSet,
-    pool: SyntheticPool,
-    label_embeddings: Option<LabelEmbeddings>,
-    radii: Option<Radii>,
-    bn_momentum: Vec<BnMomentum>,
-    optim: ModuleOptimizer,
-    normalization: Normalization,
-    epoch: usize,
-    device: Device,
+    pub(crate) config: DistillConfig,
+    pub(crate) teacher: T,
+    pub(crate) student: S,
+    pub(crate) projection: Linear,
+    pub(crate) generators: GeneratorSet,
+    pub(crate) pool: SyntheticPool,
+    pub(crate) label_embeddings: Option<LabelEmbeddings>,
+    pub(crate) radii: Option<Radii>,
+    pub(crate) bn_momentum: Vec<BnMomentum>,
+    pub(crate) optim: ModuleOptimizer,
+    pub(crate) normalization: Normalization,
+    pub(crate) epoch: usize,
+    pub(crate) history: Vec<EpochMetrics>,
+    pub(crate) device: Device,
 }
 
 impl<T: Classifier, S: Classifier> Distiller<T, S> {
@@ -114,13 +117,16 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
                 ]));
             }
         };
+        // Generators and projection head start from the run's seed.
+        device.seed(config.seed);
         let dim = label_embeddings
             .as_ref()
             .map_or(teacher.embedding_dim(), LabelEmbeddings::dim);
         let g = &config.generation;
         let base =
             GeneratorConfig::new(dim, k, g.resolutions[0], config.channels, g.batch_sizes[0])
-                .with_spectral_norm(g.spectral_norm);
+                .with_spectral_norm(g.spectral_norm)
+                .with_ngf(g.ngf);
         let generators =
             GeneratorSetConfig::new(g.resolutions.clone(), g.batch_sizes.clone(), base)
                 .init(device)?;
@@ -141,6 +147,13 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             .with_epsilon(1e-8)
             .with_weight_decay(config.student_training.weight_decay as f32)
             .init();
+        // Generation freezes clones of the student and projection head; with Burn's lazy
+        // initialisation that would freeze the originals too (see `muse_models::materialize`).
+        materialize(&student);
+        materialize(&projection);
+        for g in &generators.generators {
+            materialize(g);
+        }
         Ok(Self {
             bn_momentum: g
                 .resolutions
@@ -158,6 +171,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             optim,
             normalization,
             epoch: 0,
+            history: Vec::new(),
             device: device.clone(),
         })
     }
@@ -175,6 +189,41 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
     /// The next epoch to run.
     pub fn epoch(&self) -> usize {
         self.epoch
+    }
+
+    /// The metrics of every epoch run so far (restored by [`resume`](Self::resume)).
+    pub fn history(&self) -> &[EpochMetrics] {
+        &self.history
+    }
+
+    /// The run's config.
+    pub fn config(&self) -> &DistillConfig {
+        &self.config
+    }
+
+    /// The projection head of `L_ED` (student embedding → label-embedding space).
+    pub fn projection(&self) -> &Linear {
+        &self.projection
+    }
+
+    /// The generators, one per resolution.
+    pub fn generators(&self) -> &GeneratorSet {
+        &self.generators
+    }
+
+    /// The frozen teacher.
+    pub fn teacher(&self) -> &T {
+        &self.teacher
+    }
+
+    /// The normalisation applied before teacher and student.
+    pub fn normalization(&self) -> &Normalization {
+        &self.normalization
+    }
+
+    /// The (autodiff) device the run trains on.
+    pub fn device(&self) -> &Device {
+        &self.device
     }
 
     /// The label embeddings, once known (class centres are computed in the first epoch).
@@ -235,7 +284,14 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
         eval: Option<(&ImageDataset, &Normalization)>,
         observer: &mut dyn Observer,
     ) -> Result<EpochMetrics, EngineError> {
+        let started = std::time::Instant::now();
         let epoch = self.epoch;
+        if epoch >= self.config.epochs {
+            return Err(EngineError::InvalidConfig {
+                field: "epochs",
+                reason: format!("all {} epochs have run", self.config.epochs),
+            });
+        }
         let cfg = self.config.clone();
         let seed = cfg.seed ^ ((epoch as u64 + 1) << 32);
         self.device.seed(seed);
@@ -274,6 +330,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
         // Generation, per resolution, until the pool is full.
         let mut gen_means = Vec::new();
         if !self.pool.is_full() {
+            sync_running_stats(&self.student);
             let student = self.student.clone().freeze();
             let projection = self.projection.clone().freeze();
             let generators = std::mem::take(&mut self.generators.generators);
@@ -410,15 +467,18 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             )?),
             None => None,
         };
-        self.epoch += 1;
-        Ok(EpochMetrics {
+        let metrics = EpochMetrics {
             epoch,
             generator: gen_means,
             student: student_mean,
             lr,
             pool: self.pool.shards().iter().map(|s| s.len()).collect(),
             accuracy,
-        })
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        self.epoch += 1;
+        self.history.push(metrics.clone());
+        Ok(metrics)
     }
 }
 
@@ -446,6 +506,20 @@ mod tests {
     use crate::config::Method;
     use crate::observer::Silent;
     use crate::test_nets::{tiny_config, tiny_student, tiny_teacher};
+
+    /// (trainable, all) float parameters; BatchNorm running statistics count as untrainable.
+    fn trainable<M: Module>(m: &M) -> (usize, usize) {
+        struct Count(usize, usize);
+        impl burn::module::ModuleVisitor for Count {
+            fn visit_float<const D: usize>(&mut self, p: &burn::module::Param<Tensor<D>>) {
+                self.0 += usize::from(p.val().is_require_grad());
+                self.1 += 1;
+            }
+        }
+        let mut c = Count(0, 0);
+        m.visit(&mut c);
+        (c.0, c.1)
+    }
 
     #[test]
     fn balanced_labels_cover_each_class_equally() {
@@ -497,6 +571,11 @@ mod tests {
                 .all(|g| g.total.is_finite() && g.cam >= 0.0)
         );
         assert_ne!(d.student().head().weight.val().into_data(), before);
+        // Generation freezes clones of the student; the student itself must stay trainable.
+        let fresh = tiny_student(&muse_device::autodiff_device());
+        materialize(&fresh);
+        assert_eq!(trainable(d.student()), trainable(&fresh));
+        assert_eq!(trainable(d.projection()).0, 2);
         assert_eq!(
             d.label_embeddings().unwrap().dim(),
             120,

@@ -5,10 +5,11 @@
 //! blocks of Algorithm 1 of the MUSE paper: label embeddings ([`LabelEmbeddings`]), one
 //! generation iteration ([`generation_iteration`]), one student step ([`student_step`]), the
 //! `u8` synthetic pool with its data-ratio budget ([`SyntheticPool`]) and the student's
-//! learning-rate schedule ([`warmup_cosine`]), tied together epoch by epoch by [`Distiller`].
-//! Checkpoints and resume are not written yet.
+//! learning-rate schedule ([`warmup_cosine`]), tied together epoch by epoch by [`Distiller`], which writes checkpoints and resumes from
+//! them ([`Distiller::save_checkpoint`], [`Distiller::resume`]).
 
 mod atomic;
+mod checkpoint;
 mod config;
 mod distill;
 mod error;
@@ -17,12 +18,14 @@ mod generation;
 mod label_embedding;
 mod observer;
 mod pool;
+mod presets;
 mod schedule;
 mod student;
 mod supervised;
 #[cfg(test)]
 mod test_nets;
 
+pub use checkpoint::latest_checkpoint;
 pub use config::{
     AugmentSettings, DistillConfig, GenerationSettings, Method, ModelSpec, StudentSettings,
 };
@@ -35,6 +38,7 @@ pub use generation::{
 pub use label_embedding::{LabelEmbeddingSource, LabelEmbeddings};
 pub use observer::{Observer, Silent};
 pub use pool::{Shard, SyntheticPool, pool_capacities, quantize};
+pub use presets::{PRESETS, preset};
 pub use schedule::warmup_cosine;
 pub use student::{StudentContext, StudentLosses, student_step};
 pub use supervised::{SupervisedConfig, cosine_lr, train_supervised};

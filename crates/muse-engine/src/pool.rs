@@ -51,6 +51,11 @@ impl Shard {
     pub fn labels(&self) -> &[u32] {
         &self.labels
     }
+
+    /// The images held, `u8` row-major `[len, channels, resolution, resolution]`.
+    pub fn pixels(&self) -> &[u8] {
+        &self.pixels
+    }
 }
 
 /// The capacity of each resolution for data ratio `ratio`, `n_train` real training images at

@@ -58,6 +58,7 @@ pub(crate) fn tiny_config(
             steps: 2,
             lr: 4e-3,
             spectral_norm: true,
+            ngf: 16,
             bn_momentum: 0.9,
             cam_target: CamTarget::Full(1.0),
             weights: GeneratorLossWeights::new(),

@@ -106,11 +106,13 @@ pub trait Classifier: Module {
     }
 
     /// The teacher's mode: BatchNorm normalises with its running statistics and never updates
-    /// them, parameters get no gradients, yet gradients still flow to the input.
+    /// them, parameters get no gradients, yet gradients still flow to the input. Parameters are
+    /// materialised first, so clones of the model made earlier stay trainable.
     fn frozen(self) -> Self
     where
         Self: Sized,
     {
+        crate::materialize(&self);
         self.freeze()
     }
 }

@@ -45,7 +45,8 @@ pub fn load_model<M: Module>(model: M, path: &Path) -> Result<M, ModelError> {
         })
 }
 
-fn tmp_path(path: &Path) -> PathBuf {
+/// The temporary name used while `path` is being written (`<name>.tmp-<pid>` beside it).
+pub fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".tmp-{}", std::process::id()));
     path.with_file_name(name)

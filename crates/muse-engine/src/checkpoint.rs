@@ -1,0 +1,293 @@
+//! Checkpoints of a distillation run and `--resume`.
+//!
+//! A checkpoint is a directory `checkpoint-NNNN` (NNNN = the next epoch to run) holding
+//! everything an epoch's result depends on: the student and its projection head, every
+//! generator (with its spectral-norm vectors), the student's AdamW state, the pool, NAYER's BN
+//! momentum averages, the label embeddings and radii, and the metrics so far. Generator
+//! optimisers are rebuilt every generation iteration and the learning rate and every random
+//! choice are functions of `(seed, epoch)`, so nothing else is needed: a resumed run ends where
+//! an uninterrupted one would.
+//!
+//! Writing never endangers the previous checkpoint: the new directory is filled first, then the
+//! one-line file `latest` is replaced atomically to name it, and only then is the old directory
+//! removed. A crash at any point leaves `latest` naming a complete checkpoint.
+
+use std::path::{Path, PathBuf};
+
+use burn::optim::AdamWConfig;
+use burn::tensor::{Tensor, TensorData};
+use muse_data::Normalization;
+use muse_losses::{BnMomentum, Radii};
+use muse_models::{Classifier, load_model, save_model};
+use serde::{Deserialize, Serialize};
+
+use crate::atomic::write_atomic;
+use crate::config::DistillConfig;
+use crate::distill::{Distiller, EpochMetrics};
+use crate::error::EngineError;
+use crate::label_embedding::LabelEmbeddings;
+use crate::pool::SyntheticPool;
+
+const FORMAT: u32 = 1;
+const LATEST: &str = "latest";
+
+/// One layer's averaged `(mean, variance)`.
+type BnAverage = (Vec<f32>, Vec<f32>);
+
+/// The part of a checkpoint that is not tensors of a module.
+#[derive(Serialize, Deserialize)]
+struct State {
+    format: u32,
+    /// The next epoch to run.
+    epoch: usize,
+    config: DistillConfig,
+    label_embeddings: Option<Vec<Vec<f32>>>,
+    radii: Option<Radii>,
+    /// Per resolution, per BN layer.
+    bn_averages: Vec<Option<Vec<BnAverage>>>,
+    history: Vec<EpochMetrics>,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EngineError + '_ {
+    move |source| EngineError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn values(t: Tensor<1>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .unwrap_or_default()
+}
+
+/// The directory `latest` in `run_dir` names, if there is one.
+pub fn latest_checkpoint(run_dir: &Path) -> Result<Option<PathBuf>, EngineError> {
+    let pointer = run_dir.join(LATEST);
+    if !pointer.is_file() {
+        return Ok(None);
+    }
+    let name = std::fs::read_to_string(&pointer).map_err(io(&pointer))?;
+    let dir = run_dir.join(name.trim());
+    if name.trim().is_empty() || !dir.join("state.json").is_file() {
+        return Err(EngineError::Corrupt {
+            path: pointer,
+            what: format!(
+                "names `{}`, which is not a complete checkpoint",
+                name.trim()
+            ),
+        });
+    }
+    Ok(Some(dir))
+}
+
+impl<T: Classifier, S: Classifier> Distiller<T, S> {
+    /// Writes a checkpoint of the current state into `run_dir` (see the module docs); returns
+    /// its directory.
+    pub fn save_checkpoint(&self, run_dir: &Path) -> Result<PathBuf, EngineError> {
+        std::fs::create_dir_all(run_dir).map_err(io(run_dir))?;
+        let name = format!("checkpoint-{:04}", self.epoch);
+        let dir = run_dir.join(&name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        }
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        save_model(&self.student, &dir.join("student.bpk"))?;
+        save_model(&self.projection, &dir.join("projection.bpk"))?;
+        for (r, g) in self.generators.generators.iter().enumerate() {
+            save_model(g, &dir.join(format!("generator-{r}.bpk")))?;
+        }
+        let optim_path = dir.join("optimizer.bpk");
+        self.optim
+            .save(&optim_path)
+            .map_err(|e| EngineError::Corrupt {
+                path: optim_path.clone(),
+                what: format!("cannot write the optimizer state: {e}"),
+            })?;
+        self.pool.save(&dir.join("pool.musepool"))?;
+        let state = State {
+            format: FORMAT,
+            epoch: self.epoch,
+            config: self.config.clone(),
+            label_embeddings: self.label_embeddings.as_ref().map(|e| e.rows().to_vec()),
+            radii: self.radii,
+            bn_averages: self
+                .bn_momentum
+                .iter()
+                .map(|m| {
+                    m.average().map(|layers| {
+                        layers
+                            .iter()
+                            .map(|(mean, var)| (values(mean.clone()), values(var.clone())))
+                            .collect()
+                    })
+                })
+                .collect(),
+            history: self.history.clone(),
+        };
+        let json = serde_json::to_vec_pretty(&state).map_err(|e| EngineError::Corrupt {
+            path: dir.join("state.json"),
+            what: e.to_string(),
+        })?;
+        write_atomic(&dir.join("state.json"), &json)?;
+        write_atomic(&run_dir.join(LATEST), name.as_bytes())?;
+        // The new checkpoint is in place; older ones can go.
+        for entry in std::fs::read_dir(run_dir).map_err(io(run_dir))?.flatten() {
+            let n = entry.file_name().to_string_lossy().to_string();
+            if n.starts_with("checkpoint-") && n != name {
+                std::fs::remove_dir_all(entry.path()).map_err(io(&entry.path()))?;
+            }
+        }
+        Ok(dir)
+    }
+
+    /// Builds a distiller like [`new`](Self::new) and restores the checkpoint `latest` names in
+    /// `run_dir`. The config must equal the checkpointed one (a changed config would not end
+    /// where the original run would); a missing, truncated or foreign file is an error naming it.
+    pub fn resume(
+        config: DistillConfig,
+        teacher: T,
+        student: S,
+        normalization: Normalization,
+        device: &burn::tensor::Device,
+        run_dir: &Path,
+    ) -> Result<Self, EngineError> {
+        let dir = latest_checkpoint(run_dir)?.ok_or_else(|| EngineError::Io {
+            path: run_dir.join(LATEST),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no checkpoint to resume"),
+        })?;
+        let state_path = dir.join("state.json");
+        let bytes = std::fs::read(&state_path).map_err(io(&state_path))?;
+        let state: State = serde_json::from_slice(&bytes).map_err(|e| EngineError::Corrupt {
+            path: state_path.clone(),
+            what: e.to_string(),
+        })?;
+        if state.format != FORMAT {
+            return Err(EngineError::Corrupt {
+                path: state_path,
+                what: format!("unsupported checkpoint format {}", state.format),
+            });
+        }
+        if state.config != config {
+            return Err(EngineError::Mismatch(format!(
+                "the config differs from the one {} was written with; resume with the run's own config.json",
+                dir.display()
+            )));
+        }
+        let mut d = Self::new(config, teacher, student, normalization, device)?;
+        d.student = load_model(d.student, &dir.join("student.bpk"))?;
+        d.projection = load_model(d.projection, &dir.join("projection.bpk"))?;
+        let generators = std::mem::take(&mut d.generators.generators);
+        d.generators.generators = generators
+            .into_iter()
+            .enumerate()
+            .map(|(r, g)| load_model(g, &dir.join(format!("generator-{r}.bpk"))))
+            .collect::<Result<_, _>>()?;
+        let optim_path = dir.join("optimizer.bpk");
+        d.optim = AdamWConfig::new()
+            .with_epsilon(1e-8)
+            .with_weight_decay(d.config.student_training.weight_decay as f32)
+            .init()
+            .load(&optim_path)
+            .map_err(|e| EngineError::Corrupt {
+                path: optim_path,
+                what: format!("cannot read the optimizer state: {e}"),
+            })?;
+        let pool = SyntheticPool::load(&dir.join("pool.musepool"))?;
+        let fits = pool.shards().len() == d.pool.shards().len()
+            && pool
+                .shards()
+                .iter()
+                .zip(d.pool.shards())
+                .all(|(a, b)| (a.resolution, a.capacity) == (b.resolution, b.capacity));
+        if !fits {
+            return Err(EngineError::Corrupt {
+                path: dir.join("pool.musepool"),
+                what: "its resolutions or budgets differ from the config's".into(),
+            });
+        }
+        d.pool = pool;
+        let k = d.config.num_classes;
+        d.label_embeddings = state
+            .label_embeddings
+            .map(|rows| LabelEmbeddings::new(rows, k, "checkpoint"))
+            .transpose()?;
+        d.radii = state.radii;
+        if state.bn_averages.len() != d.bn_momentum.len() {
+            return Err(EngineError::Corrupt {
+                path: state_path,
+                what: "BN momentum averages for a different number of resolutions".into(),
+            });
+        }
+        let device = d.device.clone();
+        let tensor = |v: Vec<f32>| {
+            let n = v.len();
+            Tensor::<1>::from_data(TensorData::new(v, [n]), &device)
+        };
+        d.bn_momentum = state
+            .bn_averages
+            .into_iter()
+            .zip(&d.bn_momentum)
+            .map(|(avg, m)| {
+                BnMomentum::new(m.rate()).with_average(avg.map(|layers| {
+                    layers
+                        .into_iter()
+                        .map(|(mean, var)| (tensor(mean), tensor(var)))
+                        .collect()
+                }))
+            })
+            .collect();
+        d.epoch = state.epoch;
+        d.history = state.history;
+        Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Method;
+    use crate::observer::Silent;
+    use crate::test_nets::{tiny_config, tiny_student, tiny_teacher};
+
+    #[test]
+    fn resume_refuses_a_changed_config_and_a_broken_checkpoint() {
+        let device = muse_device::autodiff_device();
+        let config = tiny_config(Method::MuseS, vec![8], vec![6]);
+        let norm = Normalization::identity(1);
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = Distiller::new(
+            config.clone(),
+            tiny_teacher(&device),
+            tiny_student(&device),
+            norm.clone(),
+            &device,
+        )
+        .unwrap();
+        d.run_epoch(None, &mut Silent).unwrap();
+        let ckpt = d.save_checkpoint(dir.path()).unwrap();
+        let resume = |c: DistillConfig| {
+            Distiller::resume(
+                c,
+                tiny_teacher(&device),
+                tiny_student(&device),
+                norm.clone(),
+                &device,
+                dir.path(),
+            )
+        };
+        let mut changed = config.clone();
+        changed.seed += 1;
+        assert!(matches!(resume(changed), Err(EngineError::Mismatch(_))));
+        // Truncate the pool: the error names the file.
+        let pool = ckpt.join("pool.musepool");
+        let bytes = std::fs::read(&pool).unwrap();
+        std::fs::write(&pool, &bytes[..bytes.len() / 2]).unwrap();
+        let err = resume(config.clone()).err().unwrap().to_string();
+        assert!(err.contains("pool.musepool"), "{err}");
+        // A pointer to nothing.
+        std::fs::write(dir.path().join("latest"), "checkpoint-0042").unwrap();
+        assert!(matches!(resume(config), Err(EngineError::Corrupt { .. })));
+    }
+}
