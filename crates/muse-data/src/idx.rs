@@ -83,22 +83,47 @@ pub fn load_idx(
     labels: &Path,
     class_names: Vec<String>,
 ) -> Result<ImageDataset, DataError> {
-    let (n, h, w, pixels) = read_idx_images(images)?;
-    let y = read_idx_labels(labels)?;
+    idx_dataset(
+        (images, &read_maybe_gz(images)?),
+        (labels, &read_maybe_gz(labels)?),
+        class_names,
+    )
+}
+
+/// A grey-scale data set from the (uncompressed) bytes of an IDX image file and an IDX label
+/// file, e.g. ones embedded in a binary; the paths only name them in errors.
+pub fn idx_dataset(
+    images: (&Path, &[u8]),
+    labels: (&Path, &[u8]),
+    class_names: Vec<String>,
+) -> Result<ImageDataset, DataError> {
+    let (dims, pixels) = parse(
+        images.0,
+        images.1,
+        IMAGES_MAGIC,
+        "IDX images, u8, 3 dimensions",
+    )?;
+    let (_, y) = parse(
+        labels.0,
+        labels.1,
+        LABELS_MAGIC,
+        "IDX labels, u8, 1 dimension",
+    )?;
+    let (n, h, w) = (dims[0], dims[1], dims[2]);
     if y.len() != n {
         return Err(DataError::CountMismatch {
-            images: images.to_path_buf(),
+            images: images.0.to_path_buf(),
             n_images: n,
-            labels: labels.to_path_buf(),
+            labels: labels.0.to_path_buf(),
             n_labels: y.len(),
         });
     }
     ImageDataset::new(
-        pixels,
-        y.into_iter().map(usize::from).collect(),
+        pixels.to_vec(),
+        y.iter().map(|&l| usize::from(l)).collect(),
         [1, h, w],
         class_names,
-        labels.to_path_buf(),
+        labels.0.to_path_buf(),
     )
 }
 

@@ -18,6 +18,7 @@ mod error;
 mod folder;
 mod idx;
 mod normalize;
+mod resize;
 
 pub use augment::{CropFlip, crop_flip, draw_crop_flips, random_crop_flip};
 pub use batch::{batch_indices, shuffled_indices};
@@ -27,5 +28,5 @@ pub use dataset::ImageDataset;
 pub use digits::load_digits;
 pub use error::DataError;
 pub use folder::load_image_folder;
-pub use idx::{load_idx, read_idx_images, read_idx_labels};
+pub use idx::{idx_dataset, load_idx, read_idx_images, read_idx_labels};
 pub use normalize::Normalization;

@@ -8,7 +8,7 @@ use crate::error::EngineError;
 pub(crate) use muse_models::tmp_path;
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, then renames it over `path`.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EngineError> {
     let tmp = tmp_path(path);
     let io = |source| EngineError::Io {
         path: path.to_path_buf(),

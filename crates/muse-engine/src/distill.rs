@@ -563,6 +563,10 @@ mod tests {
         // Budget: 0.1 · 300 / 2 = 15 native images per resolution -> 8 px: ⌊15·(12/8)²⌋ = 33, 12 px: 15.
         assert_eq!(warm.pool, vec![12, 12]);
         let e1 = d.run_epoch(None, &mut Silent).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let files = d.write_pictures(dir.path(), "e1-").unwrap();
+        assert_eq!(files.len(), 4, "images and CAMs at 8 and 12 px");
+        assert!(files.iter().all(|f| image::open(f).is_ok()));
         assert_eq!(e1.pool, vec![24, 15]);
         assert!(e1.student.kl.is_finite() && e1.student.kl > 0.0 && e1.lr > 0.0);
         assert!(

@@ -9,6 +9,7 @@
 //! them ([`Distiller::save_checkpoint`], [`Distiller::resume`]).
 
 mod atomic;
+mod card;
 mod checkpoint;
 mod config;
 mod distill;
@@ -17,14 +18,18 @@ mod evaluate;
 mod generation;
 mod label_embedding;
 mod observer;
+mod pictures;
 mod pool;
 mod presets;
 mod schedule;
+mod snapshot;
 mod student;
 mod supervised;
 #[cfg(test)]
 mod test_nets;
 
+pub use atomic::write_atomic;
+pub use card::ModelCard;
 pub use checkpoint::latest_checkpoint;
 pub use config::{
     AugmentSettings, DistillConfig, GenerationSettings, Method, ModelSpec, StudentSettings,
@@ -37,6 +42,7 @@ pub use generation::{
 };
 pub use label_embedding::{LabelEmbeddingSource, LabelEmbeddings};
 pub use observer::{Observer, Silent};
+pub use pictures::{Images, accuracy_plot, colormap, grid, normalized_maps, save_png};
 pub use pool::{Shard, SyntheticPool, pool_capacities, quantize};
 pub use presets::{PRESETS, preset};
 pub use schedule::warmup_cosine;

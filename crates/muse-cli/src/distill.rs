@@ -1,0 +1,419 @@
+//! `muse distill`: builds the run config (preset or file, then flags), checks it before any
+//! work, and runs Algorithm 1 epoch by epoch, writing metrics, pictures and a checkpoint after
+//! each; `--resume` continues from the last checkpoint.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use muse::data::{Loaded, Normalization};
+use muse::engine::{
+    DistillConfig, Distiller, EngineError, Method, ModelCard, ModelSpec, evaluate, preset,
+};
+use muse::models::{Arch, ClassifierConfig, load_model, save_model};
+
+use crate::embedded;
+use crate::eval::test_data;
+use crate::progress::Bars;
+use crate::run_dir::{RunDir, summarize};
+
+/// Arguments of `muse distill`.
+#[derive(Parser)]
+pub struct Args {
+    /// A named config (`muse presets` lists them); the default without --config.
+    #[arg(long, conflicts_with = "config")]
+    preset: Option<String>,
+    /// A run config in JSON (as written to a run's `config.json`).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Teacher weights (`.bpk`, with its card `.json` beside it). Default: the embedded
+    /// Fashion-MNIST LeNet-5.
+    #[arg(long)]
+    teacher: Option<PathBuf>,
+    /// Teacher architecture (when the weights have no card).
+    #[arg(long)]
+    arch: Option<Arch>,
+    /// Teacher channel multiplier (when the weights have no card).
+    #[arg(long)]
+    teacher_width: Option<f64>,
+    /// Student architecture.
+    #[arg(long)]
+    student_arch: Option<Arch>,
+    /// Student channel multiplier.
+    #[arg(long)]
+    student_width: Option<f64>,
+    /// muse (several low resolutions), muse-s (one), nayer (native, no CAM, no ED).
+    #[arg(long, value_parser = parse_method)]
+    method: Option<Method>,
+    /// Data ratio d_r: the pool holds d_r·N native-image equivalents (0.05 = 5%).
+    #[arg(long)]
+    ratio: Option<f64>,
+    /// Generation resolutions, comma-separated (e.g. 20,28).
+    #[arg(long, value_delimiter = ',')]
+    resolutions: Option<Vec<usize>>,
+    /// Synthetic batch size per resolution, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    batch_sizes: Option<Vec<usize>>,
+    /// Epochs.
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Student steps per epoch.
+    #[arg(long)]
+    student_steps: Option<usize>,
+    /// Seed of every random choice.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Turn the CAM loss off (ablation).
+    #[arg(long)]
+    no_cam: bool,
+    /// Turn embedding diversity (L_ed and L_aed) off (ablation).
+    #[arg(long)]
+    no_ed: bool,
+    /// Evaluation data: fashion-mnist, mnist, digits, fashion-mnist-1k (embedded), or a path.
+    #[arg(long)]
+    eval_data: Option<String>,
+    /// Run directory. Default: runs/<preset>-<method>-<ratio>-seed<seed>.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Continue the run in --out from its last checkpoint (its config.json is used).
+    #[arg(long)]
+    resume: bool,
+    /// Skip the per-epoch image grids and CAM heatmaps.
+    #[arg(long)]
+    no_pictures: bool,
+}
+
+fn parse_method(s: &str) -> Result<Method, String> {
+    serde_json::from_value(serde_json::Value::String(s.into()))
+        .map_err(|_| format!("unknown method `{s}` (muse, muse-s, nayer)"))
+}
+
+/// The teacher, as the run will load it.
+struct TeacherSpec {
+    weights: PathBuf,
+    card: Option<ModelCard>,
+}
+
+/// Builds the config of a new run from preset/file and flags.
+fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, String)> {
+    let method = args.method.unwrap_or(Method::Muse);
+    let ratio = args.ratio.unwrap_or(0.05);
+    let (mut c, name) = match &args.config {
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
+            let c: DistillConfig = serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a run config", path.display()))?;
+            let stem = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            (c, stem)
+        }
+        None => {
+            let name = args
+                .preset
+                .clone()
+                .unwrap_or_else(|| "fashion-mnist".into());
+            (preset(&name, method, ratio)?, name)
+        }
+    };
+    if args.config.is_some() {
+        if let Some(m) = args.method {
+            c.method = m;
+        }
+        if let Some(r) = args.ratio {
+            c.data_ratio = r;
+        }
+    }
+    if let Some(card) = &teacher.card {
+        c.teacher = ModelSpec {
+            arch: card.arch,
+            width_mult: card.width_mult,
+            weights: None,
+        };
+        c.num_classes = card.num_classes;
+        c.channels = card.channels;
+        if c.native_resolution != card.resolution {
+            bail!(
+                "the teacher was trained at {} px, the config is for {} px; pick a preset of that resolution or a --config",
+                card.resolution,
+                c.native_resolution
+            );
+        }
+    }
+    if let Some(a) = args.arch {
+        c.teacher.arch = a;
+    }
+    if let Some(w) = args.teacher_width {
+        c.teacher.width_mult = w;
+    }
+    c.teacher.weights = Some(teacher.weights.clone());
+    if let Some(a) = args.student_arch {
+        c.student.arch = a;
+    }
+    if let Some(w) = args.student_width {
+        c.student.width_mult = w;
+    }
+    if let Some(r) = &args.resolutions {
+        c.generation.resolutions = r.clone();
+        if args.batch_sizes.is_none() && c.generation.batch_sizes.len() != r.len() {
+            // Keep the preset's per-pixel budget: batch ∝ 1/e².
+            let (b0, e0) = (c.generation.batch_sizes[0], c.generation.resolutions[0]);
+            c.generation.batch_sizes = r
+                .iter()
+                .map(|&e| ((b0 * e0 * e0) as f64 / (e * e) as f64).round().max(1.0) as usize)
+                .collect();
+        }
+    }
+    if let Some(b) = &args.batch_sizes {
+        c.generation.batch_sizes = b.clone();
+    }
+    if let Some(e) = args.epochs {
+        c.epochs = e;
+        c.warmup_epochs = (e / 10).max(1).min(e.saturating_sub(1));
+    }
+    if let Some(s) = args.student_steps {
+        c.student_training.steps = s;
+    }
+    if let Some(s) = args.seed {
+        c.seed = s;
+    }
+    if args.no_cam {
+        c.generation.weights.cam = 0.0;
+    }
+    if args.no_ed {
+        c.generation.weights.aed = 0.0;
+        c.student_training.alpha_ed = 0.0;
+    }
+    c.validate()?;
+    Ok((c, name))
+}
+
+fn method_name(m: Method) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// Runs `muse distill`.
+pub fn run(args: Args) -> Result<()> {
+    let started = std::time::Instant::now();
+    // Where the run lives, and its config.
+    let (run, config, eval_name) = if args.resume {
+        let out = args.out.clone().context("--resume needs --out DIR")?;
+        let run = RunDir::open(&out, true)?;
+        let config = run.read_config()?;
+        config.validate()?;
+        (run, config, args.eval_data.clone())
+    } else {
+        let teacher = match &args.teacher {
+            Some(path) => TeacherSpec {
+                weights: path.clone(),
+                card: ModelCard::load_for(path)?,
+            },
+            None => TeacherSpec {
+                weights: PathBuf::from("teacher.bpk"), // placed in the run directory below
+                card: Some(embedded::teacher_card()?),
+            },
+        };
+        let (mut config, name) = build_config(&args, &teacher)?;
+        let out = args.out.clone().unwrap_or_else(|| {
+            PathBuf::from("runs").join(format!(
+                "{name}-{}-{}-seed{}",
+                method_name(config.method),
+                config.data_ratio,
+                config.seed
+            ))
+        });
+        let run = RunDir::open(&out, false)?;
+        if args.teacher.is_none() {
+            config.teacher.weights = Some(embedded::write_teacher(run.root())?);
+        }
+        run.write_config(&config)?;
+        let eval = args
+            .eval_data
+            .clone()
+            .or_else(|| match (&args.teacher, &teacher.card) {
+                (None, _) => Some(embedded::TEST_SLICE.to_string()),
+                (Some(_), Some(card)) => Some(card.data.clone()),
+                (Some(_), None) => None,
+            });
+        (run, config, eval)
+    };
+    let teacher_path = config
+        .teacher
+        .weights
+        .clone()
+        .context("the config names no teacher weights")?;
+    let card = ModelCard::load_for(&teacher_path)?;
+
+    // Evaluation data and the normalisation both networks see.
+    let eval: Option<Loaded> = match &eval_name {
+        Some(name) => Some(test_data(name, Some(config.native_resolution))?),
+        None => None,
+    };
+    let normalization = match (&card, &eval) {
+        (Some(c), _) => c.normalization.clone(),
+        (None, Some(e)) => e.normalization.clone(),
+        (None, None) => {
+            eprintln!("warning: no teacher card and no --eval-data; inputs are not normalised");
+            Normalization::identity(config.channels)
+        }
+    };
+
+    let device = muse_device::autodiff_device();
+    let net = |spec: &ModelSpec| {
+        ClassifierConfig::new(spec.arch, config.num_classes)
+            .with_in_channels(config.channels)
+            .with_width_mult(spec.width_mult)
+            .init(&device)
+    };
+    let teacher = load_model(net(&config.teacher)?, &teacher_path)?;
+    device.seed(config.seed);
+    let student = net(&config.student)?;
+    let mut bars = Bars::default();
+    let teacher_top1 = match &eval {
+        Some(e) => {
+            let a = evaluate(&teacher, &e.data, &normalization, 500, &device, &mut bars)?;
+            eprintln!(
+                "teacher {} on {} ({} images): top-1 {:.2}%",
+                config.teacher.arch.name(),
+                eval_name.as_deref().unwrap_or(""),
+                a.samples,
+                100.0 * a.top1
+            );
+            Some(a.top1)
+        }
+        None => None,
+    };
+    let mut distiller = if args.resume {
+        let d = Distiller::resume(
+            config.clone(),
+            teacher,
+            student,
+            normalization.clone(),
+            &device,
+            run.root(),
+        )?;
+        eprintln!("resuming {} at epoch {}", run.root().display(), d.epoch());
+        d
+    } else {
+        Distiller::new(
+            config.clone(),
+            teacher,
+            student,
+            normalization.clone(),
+            &device,
+        )?
+    };
+    eprintln!(
+        "{} run in {}: {} → {}, generation at {:?} px, {} epochs; backend {}",
+        method_name(config.method),
+        run.root().display(),
+        config.teacher.arch.name(),
+        config.student.arch.name(),
+        config.generation.resolutions,
+        config.epochs,
+        muse_device::backend_name()
+    );
+
+    while distiller.epoch() < config.epochs {
+        let eval_ref = eval.as_ref().map(|e| (&e.data, &normalization));
+        let m = match distiller.run_epoch(eval_ref, &mut bars) {
+            Ok(m) => m,
+            Err(e @ EngineError::NonFinite { .. }) => {
+                bail!(
+                    "{e}; the run stopped. The last good checkpoint in {} is kept (resume from it with --resume after changing nothing, or start a new run with other settings)",
+                    run.root().display()
+                )
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let epoch = m.epoch;
+        if !args.no_pictures {
+            distiller.write_pictures(&run.pictures(), &format!("epoch-{epoch:03}-"))?;
+        }
+        save_model(distiller.student(), &run.student())?;
+        distiller.save_checkpoint(run.root())?;
+        run.write_metrics(distiller.history(), teacher_top1)?;
+        let acc = m.accuracy.map_or(String::new(), |a| {
+            format!(
+                ", top-1 {:.2}% top-5 {:.2}%",
+                100.0 * a.top1,
+                100.0 * a.top5
+            )
+        });
+        let generator = m
+            .generator
+            .iter()
+            .map(|g| format!("{:.3}", g.total))
+            .collect::<Vec<_>>()
+            .join("/");
+        eprintln!(
+            "epoch {:>3}/{}: pool {:?}, generator loss {}, student KL {:.4} ED {:.4}{acc} ({:.0} s)",
+            epoch + 1,
+            config.epochs,
+            m.pool,
+            if generator.is_empty() {
+                "-".into()
+            } else {
+                generator
+            },
+            m.student.kl,
+            m.student.ed,
+            m.seconds
+        );
+    }
+    write_student_card(
+        &config,
+        &normalization,
+        eval_name.as_deref(),
+        distiller.history(),
+        &run.student(),
+    )?;
+    let summary = summarize(
+        &config,
+        distiller.history(),
+        teacher_top1,
+        eval.as_ref()
+            .map(|e| (eval_name.as_deref().unwrap_or(""), e.data.len())),
+    );
+    run.write_summary(&summary)?;
+    let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.2}%", 100.0 * v));
+    println!(
+        "teacher top-1 {} | student top-1 {} (top-5 {}, best {}) on {} | {} epochs, {:.0} s | {}",
+        pct(teacher_top1),
+        pct(summary.final_top1),
+        pct(summary.final_top5),
+        pct(summary.best_top1),
+        eval_name.as_deref().unwrap_or("no evaluation data"),
+        summary.epochs,
+        started.elapsed().as_secs_f64(),
+        run.root().display()
+    );
+    Ok(())
+}
+
+/// The card of the student, so `muse eval --model run/student.bpk` needs no other flags.
+fn write_student_card(
+    config: &DistillConfig,
+    normalization: &Normalization,
+    eval: Option<&str>,
+    history: &[muse::engine::EpochMetrics],
+    weights: &Path,
+) -> Result<()> {
+    ModelCard {
+        arch: config.student.arch,
+        width_mult: config.student.width_mult,
+        num_classes: config.num_classes,
+        channels: config.channels,
+        resolution: config.native_resolution,
+        normalization: normalization.clone(),
+        data: eval.unwrap_or("fashion-mnist").to_string(),
+        top1: history.last().and_then(|m| m.accuracy.map(|a| a.top1)),
+    }
+    .save_for(weights)?;
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! What ships inside the binary so `muse distill` runs on a fresh machine with nothing else:
+//! a LeNet-5 teacher trained on Fashion-MNIST with `muse train-teacher` (weights and card), and
+//! 1,000 Fashion-MNIST test images (100 per class, `scripts/make_embedded_slice.py`).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use muse::data::{FASHION_MNIST_CLASSES, Loaded, Normalization, idx_dataset};
+
+/// The name `--data` / `--eval-data` accept for the embedded test slice.
+pub const TEST_SLICE: &str = "fashion-mnist-1k";
+
+const TEACHER: &[u8] = include_bytes!("../assets/teacher-lenet5-fashion-mnist.bpk");
+const TEACHER_CARD: &[u8] = include_bytes!("../assets/teacher-lenet5-fashion-mnist.json");
+const IMAGES: &[u8] = include_bytes!("../assets/fashion-mnist-1k-images-idx3-ubyte.gz");
+const LABELS: &[u8] = include_bytes!("../assets/fashion-mnist-1k-labels-idx1-ubyte.gz");
+
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// The embedded 1,000-image test slice.
+pub fn test_slice() -> Result<Loaded> {
+    let source = Path::new("<embedded fashion-mnist-1k>");
+    let data = idx_dataset(
+        (source, &gunzip(IMAGES)?),
+        (source, &gunzip(LABELS)?),
+        FASHION_MNIST_CLASSES
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    )?;
+    Ok(Loaded {
+        data,
+        normalization: Normalization::fashion_mnist(),
+    })
+}
+
+/// The embedded teacher's card.
+pub fn teacher_card() -> Result<muse::engine::ModelCard> {
+    serde_json::from_slice(TEACHER_CARD).context("the embedded teacher card")
+}
+
+/// Writes the embedded teacher (weights and card) into `dir`; returns the weights' path.
+pub fn write_teacher(dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let weights = dir.join("teacher.bpk");
+    std::fs::write(&weights, TEACHER).with_context(|| weights.display().to_string())?;
+    let card = dir.join("teacher.json");
+    std::fs::write(&card, TEACHER_CARD).with_context(|| card.display().to_string())?;
+    Ok(weights)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slice_has_100_images_per_class_and_the_teacher_a_card() {
+        let s = test_slice().unwrap();
+        assert_eq!(s.data.len(), 1000);
+        assert_eq!(s.data.shape(), [1, 28, 28]);
+        for c in 0..10 {
+            assert_eq!(s.data.labels().iter().filter(|&&l| l == c).count(), 100);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let w = write_teacher(dir.path()).unwrap();
+        let card = muse::engine::ModelCard::load_for(&w).unwrap().unwrap();
+        assert_eq!(
+            (card.arch.name(), card.num_classes, card.resolution),
+            ("lenet5", 10, 28)
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! `muse eval`, and the test-data loading shared by every command.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use muse::data::{Loaded, Split, load};
+use muse::engine::{ModelCard, evaluate};
+use muse::models::{Arch, Classifier, load_model};
+
+use crate::embedded;
+use crate::progress::Bars;
+
+/// Arguments of `muse eval`.
+#[derive(Parser)]
+pub struct Args {
+    /// Weights (`.bpk`); the card beside it (`.json`) supplies architecture and input format.
+    #[arg(long)]
+    model: PathBuf,
+    /// Architecture (needed when the weights have no card).
+    #[arg(long)]
+    arch: Option<Arch>,
+    /// Channel multiplier (when the weights have no card).
+    #[arg(long, default_value_t = 1.0)]
+    width: f64,
+    /// Data set: a built-in name (fashion-mnist, mnist, digits, fashion-mnist-1k), or a path.
+    #[arg(long)]
+    data: Option<String>,
+    /// Resize the test images to this side (default: the card's resolution).
+    #[arg(long)]
+    image_size: Option<usize>,
+}
+
+/// The test split of `data` (a built-in name, the embedded `fashion-mnist-1k`, or a path),
+/// resized to `side` when given and different.
+pub fn test_data(data: &str, side: Option<usize>) -> Result<Loaded> {
+    let mut loaded = if data == embedded::TEST_SLICE {
+        embedded::test_slice()?
+    } else {
+        load(data, Split::Test, side.unwrap_or(224) as u32)
+            .with_context(|| format!("loading the test split of `{data}`"))?
+    };
+    if let Some(side) = side {
+        loaded.data = loaded.data.resized(side)?;
+    }
+    Ok(loaded)
+}
+
+/// Runs `muse eval`.
+pub fn run(args: Args) -> Result<()> {
+    let card = ModelCard::load_for(&args.model)?;
+    let device = muse_device::device();
+    let (model, data_name, side, norm) = match (&card, args.arch) {
+        (_, Some(arch)) => {
+            let data = args.data.clone().unwrap_or_else(|| "fashion-mnist".into());
+            let loaded = test_data(&data, args.image_size)?;
+            let [c, ..] = loaded.data.shape();
+            let model = muse::models::ClassifierConfig::new(arch, loaded.data.num_classes())
+                .with_in_channels(c)
+                .with_width_mult(args.width)
+                .init(&device)?;
+            (model, data, args.image_size, Some(loaded))
+        }
+        (Some(card), None) => (
+            card.init(&device)?,
+            args.data.clone().unwrap_or_else(|| card.data.clone()),
+            Some(args.image_size.unwrap_or(card.resolution)),
+            None,
+        ),
+        (None, None) => bail!(
+            "{} has no card ({}); pass --arch",
+            args.model.display(),
+            ModelCard::path_for(&args.model).display()
+        ),
+    };
+    let loaded = match norm {
+        Some(l) => l,
+        None => test_data(&data_name, side)?,
+    };
+    let normalization = card
+        .as_ref()
+        .map_or(loaded.normalization.clone(), |c| c.normalization.clone());
+    let model = load_model(model, &args.model)?;
+    let acc = evaluate(
+        &model,
+        &loaded.data,
+        &normalization,
+        500,
+        &device,
+        &mut Bars::default(),
+    )?;
+    println!(
+        "{} ({}) on {} test: top-1 {:.2}%, top-5 {:.2}% of {} images",
+        args.model.display(),
+        card.as_ref()
+            .map_or(args.arch.map_or("?", Arch::name), |c| c.arch.name()),
+        data_name,
+        100.0 * acc.top1,
+        100.0 * acc.top5,
+        acc.samples
+    );
+    let _ = model.num_classes();
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! `muse`: train a teacher, distil it data-free (MUSE, MUSE-S or NAYER), evaluate a model.
+//!
+//! ```text
+//! muse train-teacher --data fashion-mnist --arch lenet5 --epochs 5 --out teacher.bpk
+//! muse distill                                   # the embedded Fashion-MNIST default
+//! muse distill --preset fashion-mnist --teacher teacher.bpk --method nayer --out runs/x
+//! muse distill --out runs/x --resume             # continue a killed run
+//! muse eval --model runs/x/student.bpk --data fashion-mnist
+//! ```
+
+mod distill;
+mod embedded;
+mod eval;
+mod progress;
+mod run_dir;
+mod train_teacher;
+
+use clap::{Parser, Subcommand};
+
+/// Data-free knowledge distillation with MUSE.
+#[derive(Parser)]
+#[command(name = "muse", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a classifier of the zoo on real data (the teacher you would already have).
+    TrainTeacher(train_teacher::Args),
+    /// Distil a teacher into a student without its training data.
+    Distill(Box<distill::Args>),
+    /// Top-1 / top-5 accuracy of saved weights on a data set's test split.
+    Eval(eval::Args),
+    /// List the presets.
+    Presets,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::TrainTeacher(args) => train_teacher::run(args),
+        Command::Distill(args) => distill::run(*args),
+        Command::Eval(args) => eval::run(args),
+        Command::Presets => {
+            for (name, what) in muse::engine::PRESETS {
+                println!("{name:18} {what}");
+            }
+            Ok(())
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,50 @@
+//! A progress-bar observer.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use muse::engine::Observer;
+
+/// Shows each phase of the engine as a progress bar with ETA and the running loss.
+#[derive(Default)]
+pub struct Bars {
+    bar: Option<ProgressBar>,
+    loss_sum: f64,
+    steps: usize,
+}
+
+impl Observer for Bars {
+    fn phase_started(&mut self, name: &str, steps: usize) {
+        let bar = ProgressBar::new(steps as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>12} [{bar:30}] {pos}/{len} {elapsed}<{eta} {msg}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_prefix(name.to_string());
+        self.bar = Some(bar);
+        self.loss_sum = 0.0;
+        self.steps = 0;
+    }
+
+    fn step(&mut self, loss: Option<f32>) {
+        if let Some(bar) = &self.bar {
+            if let Some(l) = loss {
+                self.loss_sum += l as f64;
+                self.steps += 1;
+                bar.set_message(format!("loss {:.4}", self.loss_sum / self.steps as f64));
+            }
+            bar.inc(1);
+        }
+    }
+
+    fn phase_finished(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+
+    fn message(&mut self, text: &str) {
+        eprintln!("{text}");
+    }
+}

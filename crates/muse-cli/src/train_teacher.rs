@@ -1,0 +1,123 @@
+//! `muse train-teacher`: supervised training on real data, saving weights and their card.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use muse::data::{Split, load};
+use muse::engine::{ModelCard, SupervisedConfig, evaluate, train_supervised};
+use muse::models::{Arch, ClassifierConfig, save_model};
+
+use crate::eval::test_data;
+use crate::progress::Bars;
+
+/// Arguments of `muse train-teacher`.
+#[derive(Parser)]
+pub struct Args {
+    /// Data set: fashion-mnist, mnist, digits, or a path (IDX, CIFAR, ImageFolder, CSV).
+    #[arg(long, default_value = "fashion-mnist")]
+    data: String,
+    /// Architecture (see `muse-models`: lenet5, resnet8, resnet18, wrn16-2, ...).
+    #[arg(long, default_value = "lenet5")]
+    arch: Arch,
+    /// Passes over the training set.
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// Channel multiplier.
+    #[arg(long, default_value_t = 1.0)]
+    width: f64,
+    /// Resize every image to this side first (e.g. 64 for the high-resolution stand-in).
+    #[arg(long)]
+    image_size: Option<usize>,
+    /// Samples per step.
+    #[arg(long, default_value_t = 128)]
+    batch_size: usize,
+    /// Peak learning rate (AdamW, cosine decay).
+    #[arg(long, default_value_t = 2e-3)]
+    lr: f64,
+    /// Seed of initialisation, shuffling and augmentation.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Where to write the weights; the card goes beside them (`.json`).
+    #[arg(long, default_value = "teacher.bpk")]
+    out: PathBuf,
+}
+
+/// Runs `muse train-teacher`.
+pub fn run(args: Args) -> Result<()> {
+    let mut train = load(
+        &args.data,
+        Split::Train,
+        args.image_size.unwrap_or(224) as u32,
+    )
+    .with_context(|| format!("loading the training split of `{}`", args.data))?;
+    if let Some(side) = args.image_size {
+        train.data = train.data.resized(side)?;
+    }
+    let test = test_data(&args.data, args.image_size)?;
+    let [c, h, w] = train.data.shape();
+    eprintln!(
+        "{}: {} training and {} test images of {c}x{h}x{w}, {} classes; backend {}",
+        args.data,
+        train.data.len(),
+        test.data.len(),
+        train.data.num_classes(),
+        muse_device::backend_name()
+    );
+    let device = muse_device::autodiff_device();
+    device.seed(args.seed);
+    let model = ClassifierConfig::new(args.arch, train.data.num_classes())
+        .with_in_channels(c)
+        .with_width_mult(args.width)
+        .init(&device)?;
+    let config = SupervisedConfig::new()
+        .with_epochs(args.epochs)
+        .with_batch_size(args.batch_size)
+        .with_lr(args.lr)
+        .with_crop_padding((h / 14).max(1))
+        .with_seed(args.seed);
+    let mut bars = Bars::default();
+    let (model, losses) = train_supervised(
+        model,
+        &train.data,
+        &train.normalization,
+        &config,
+        &device,
+        &mut bars,
+    )?;
+    let acc = evaluate(
+        &model,
+        &test.data,
+        &train.normalization,
+        500,
+        &device,
+        &mut bars,
+    )?;
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    save_model(&model, &args.out)?;
+    ModelCard {
+        arch: args.arch,
+        width_mult: args.width,
+        num_classes: train.data.num_classes(),
+        channels: c,
+        resolution: h,
+        normalization: train.normalization.clone(),
+        data: args.data.clone(),
+        top1: Some(acc.top1),
+    }
+    .save_for(&args.out)?;
+    println!(
+        "{} on {}: epoch losses {:?}; test top-1 {:.2}%, top-5 {:.2}% on {} images; saved {} and {}",
+        args.arch,
+        args.data,
+        losses,
+        100.0 * acc.top1,
+        100.0 * acc.top5,
+        acc.samples,
+        args.out.display(),
+        ModelCard::path_for(&args.out).display()
+    );
+    Ok(())
+}
