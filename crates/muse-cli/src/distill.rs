@@ -81,6 +81,10 @@ pub struct Args {
     /// Skip the per-epoch image grids and CAM heatmaps.
     #[arg(long)]
     no_pictures: bool,
+    /// Stop after this many epochs in this invocation (checkpointed; continue with --resume),
+    /// e.g. to fit a long run into time-limited jobs.
+    #[arg(long)]
+    stop_after: Option<usize>,
 }
 
 fn parse_method(s: &str) -> Result<Method, String> {
@@ -319,7 +323,10 @@ pub fn run(args: Args) -> Result<()> {
         muse_device::backend_name()
     );
 
-    while distiller.epoch() < config.epochs {
+    let stop_at = args.stop_after.map_or(config.epochs, |n| {
+        (distiller.epoch() + n).min(config.epochs)
+    });
+    while distiller.epoch() < stop_at {
         let eval_ref = eval.as_ref().map(|e| (&e.data, &normalization));
         let m = match distiller.run_epoch(eval_ref, &mut bars) {
             Ok(m) => m,

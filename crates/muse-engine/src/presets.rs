@@ -19,7 +19,7 @@ use crate::label_embedding::LabelEmbeddingSource;
 pub const PRESETS: &[(&str, &str)] = &[
     (
         "fashion-mnist",
-        "LeNet-5 → ResNet-8×0.5 on Fashion-MNIST, 28 px native, generation at 20 and 28 px; the embedded default (~5 min on 2 cores)",
+        "LeNet-5 → ResNet-8×0.5 on Fashion-MNIST, 28 px native, generation at 20 and 28 px; the embedded default (~8 min on 2 cores)",
     ),
     (
         "fashion-mnist-64",
@@ -115,7 +115,7 @@ fn shape(name: &str) -> Option<Shape> {
             batch_sizes: vec![100, 50],
             iterations: 2,
             steps: 20,
-            epochs: 12,
+            epochs: 10,
             student_steps_per_percent: 10.0,
             ngf: 32,
             flip: false,

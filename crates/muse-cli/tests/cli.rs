@@ -1,0 +1,177 @@
+//! The `muse` binary end to end on a tiny random teacher (seconds): a run writes everything it
+//! promises, its losses are finite, the student changes, an interrupted run resumes to the
+//! same metrics as an uninterrupted one, and bad input is refused with a message.
+
+use std::path::Path;
+use std::process::Command;
+
+use muse::data::Normalization;
+use muse::engine::{ModelCard, preset};
+use muse::models::save_model;
+
+fn muse(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_muse"))
+        .args(args)
+        .output()
+        .expect("the muse binary runs")
+}
+
+/// A random 3-class grey 12 px LeNet-5 with its card (the `tiny` preset's teacher).
+fn tiny_teacher(dir: &Path) -> String {
+    let c = preset("tiny", muse::engine::Method::Muse, 0.1).unwrap();
+    let card = ModelCard {
+        arch: c.teacher.arch,
+        width_mult: 1.0,
+        num_classes: c.num_classes,
+        channels: c.channels,
+        resolution: c.native_resolution,
+        normalization: Normalization::identity(1),
+        data: "none".into(),
+        top1: None,
+    };
+    let device = muse_device::device();
+    device.seed(1);
+    let path = dir.join("teacher.bpk");
+    save_model(&card.init(&device).unwrap(), &path).unwrap();
+    card.save_for(&path).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+/// metrics.jsonl without the wall-clock seconds.
+fn metrics(run: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("seconds");
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn a_tiny_run_writes_its_outputs_and_resumes_to_the_same_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let teacher = tiny_teacher(dir.path());
+    let straight = dir.path().join("straight");
+    let common = [
+        "distill",
+        "--preset",
+        "tiny",
+        "--teacher",
+        &teacher,
+        "--seed",
+        "5",
+    ];
+    let out = muse(&[&common[..], &["--out", straight.to_str().unwrap()]].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for f in [
+        "config.json",
+        "metrics.jsonl",
+        "summary.json",
+        "student.bpk",
+        "student.json",
+        "latest",
+        "checkpoint-0003/optimizer.bpk",
+        "pictures/epoch-002-images-8px.png",
+        "pictures/epoch-002-cam-12px.png",
+    ] {
+        assert!(straight.join(f).is_file(), "{f} missing");
+    }
+    let m = metrics(&straight);
+    assert_eq!(m.len(), 3);
+    let kl = m[2]["student"]["kl"].as_f64().unwrap();
+    assert!(kl.is_finite() && kl > 0.0, "student KL {kl}");
+    for g in m[1]["generator"].as_array().unwrap() {
+        assert!(g["total"].as_f64().unwrap().is_finite());
+    }
+
+    // Interrupted after two epochs, then resumed.
+    let split = dir.path().join("split");
+    let out = muse(
+        &[
+            &common[..],
+            &["--out", split.to_str().unwrap(), "--stop-after", "2"],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(metrics(&split).len(), 2);
+    assert!(!split.join("summary.json").exists());
+    let out = muse(&["distill", "--out", split.to_str().unwrap(), "--resume"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        metrics(&split),
+        m,
+        "resumed run differs from the uninterrupted one"
+    );
+
+    // The student trained: its weights differ from a fresh run's first checkpoint... and from
+    // the teacher's card it inherits nothing but the input format.
+    let card = ModelCard::load_for(&split.join("student.bpk"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(card.arch.name(), "resnet8");
+
+    // A second fresh run into the same directory is refused; nothing is overwritten.
+    let before = std::fs::read(straight.join("metrics.jsonl")).unwrap();
+    let out = muse(&[&common[..], &["--out", straight.to_str().unwrap()]].concat());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds a run"));
+    assert_eq!(
+        std::fs::read(straight.join("metrics.jsonl")).unwrap(),
+        before
+    );
+}
+
+#[test]
+fn bad_flags_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let teacher = tiny_teacher(dir.path());
+    let run = dir.path().join("r");
+    let out = muse(&[
+        "distill",
+        "--preset",
+        "tiny",
+        "--teacher",
+        &teacher,
+        "--ratio",
+        "0",
+        "--resolutions",
+        "8,30",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`data_ratio`") && err.contains("30"), "{err}");
+    assert!(
+        !run.join("config.json").exists(),
+        "nothing written for a bad config"
+    );
+    let out = muse(&["distill", "--preset", "nope", "--teacher", &teacher]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown preset `nope`"));
+    let out = muse(&[
+        "eval",
+        "--model",
+        "/nonexistent/student.bpk",
+        "--arch",
+        "lenet5",
+        "--data",
+        "fashion-mnist-1k",
+    ]);
+    assert!(!out.status.success());
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The runs behind docs/results.md. Each cell is one `muse distill` command; re-running skips
+# finished cells (their summary.json exists) and resumes interrupted ones.
+#
+#   bash scripts/results.sh a          # setting (a): 28 px, LeNet-5 teacher (embedded)
+#   bash scripts/results.sh b          # setting (b): 64 px, ImageNet-style ResNet-18x0.25 teacher
+#   bash scripts/results.sh ablation   # CAM / ED ablation on setting (a), 5%
+#   python3 scripts/results_table.py   # the tables
+#
+# Environment: SEEDS (default "0 1"), RATIOS (default "0.01 0.05"), EPOCHS (default: preset).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MUSE=${MUSE:-target/release/muse}
+SEEDS=${SEEDS:-"0 1"}
+RATIOS=${RATIOS:-"0.01 0.05"}
+OUT=${OUT:-runs/results}
+EXTRA=()
+[ -n "${EPOCHS:-}" ] && EXTRA+=(--epochs "$EPOCHS")
+
+cell() { # dir, then distill arguments
+  local dir=$1; shift
+  if [ -f "$dir/summary.json" ]; then echo "done: $dir"; return; fi
+  local resume=()
+  [ -f "$dir/latest" ] && resume=(--resume)
+  echo "+ $MUSE distill $* --out $dir ${resume[*]}"
+  "$MUSE" distill "$@" "${EXTRA[@]}" --no-pictures --out "$dir" "${resume[@]}" 2>&1 | grep -v '^\s*$' | tail -3
+}
+
+case "${1:-a}" in
+  a)
+    for r in $RATIOS; do for s in $SEEDS; do
+      cell "$OUT/a/nayer-28-r$r-s$s" --preset fashion-mnist --method nayer --ratio "$r" --seed "$s"
+      cell "$OUT/a/muse-s-20-r$r-s$s" --preset fashion-mnist --method muse-s --ratio "$r" --seed "$s"
+      cell "$OUT/a/muse-20-28-r$r-s$s" --preset fashion-mnist --method muse --ratio "$r" --seed "$s"
+    done; done ;;
+  b)
+    T=${TEACHER64:-runs/teachers/resnet18x0.25-fmnist64.bpk}
+    if [ ! -f "$T" ]; then
+      "$MUSE" train-teacher --data fashion-mnist --image-size 64 --arch resnet18 --width 0.25 \
+        --epochs 2 --out "$T"
+    fi
+    for r in $RATIOS; do for s in $SEEDS; do
+      cell "$OUT/b/nayer-64-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method nayer --ratio "$r" --seed "$s"
+      cell "$OUT/b/muse-s-32-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method muse-s --ratio "$r" --seed "$s"
+      cell "$OUT/b/muse-32-48-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method muse --ratio "$r" --seed "$s"
+    done; done ;;
+  ablation)
+    for s in $SEEDS; do
+      cell "$OUT/ablation/muse-r0.05-s$s" --preset fashion-mnist --method muse --ratio 0.05 --seed "$s"
+      cell "$OUT/ablation/no-cam-r0.05-s$s" --preset fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-cam
+      cell "$OUT/ablation/no-ed-r0.05-s$s" --preset fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-ed
+      cell "$OUT/ablation/neither-r0.05-s$s" --preset fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-cam --no-ed
+    done ;;
+  *) echo "usage: $0 a|b|ablation" >&2; exit 2 ;;
+esac
