@@ -254,9 +254,18 @@ pub fn run(args: Args) -> Result<()> {
     let card = ModelCard::load_for(&teacher_path)?;
 
     // Evaluation data and the normalisation both networks see.
-    let eval: Option<Loaded> = match &eval_name {
-        Some(name) => Some(test_data(name, Some(config.native_resolution))?),
-        None => None,
+    // Data named by --eval-data must load; data implied by the teacher's card may be absent
+    // here (the run then goes on without evaluation).
+    let (eval, eval_name): (Option<Loaded>, Option<String>) = match eval_name {
+        Some(name) => match test_data(&name, Some(config.native_resolution)) {
+            Ok(loaded) => (Some(loaded), Some(name)),
+            Err(e) if args.eval_data.is_none() => {
+                eprintln!("warning: no evaluation ({e:#}); pass --eval-data to evaluate");
+                (None, None)
+            }
+            Err(e) => return Err(e),
+        },
+        None => (None, None),
     };
     let normalization = match (&card, &eval) {
         (Some(c), _) => c.normalization.clone(),
@@ -380,6 +389,15 @@ pub fn run(args: Args) -> Result<()> {
         distiller.history(),
         &run.student(),
     )?;
+    if distiller.epoch() < config.epochs {
+        println!(
+            "stopped after epoch {} of {} as asked; continue with: muse distill --out {} --resume",
+            distiller.epoch(),
+            config.epochs,
+            run.root().display()
+        );
+        return Ok(());
+    }
     let summary = summarize(
         &config,
         distiller.history(),
