@@ -29,9 +29,9 @@ cell() { # dir, then distill arguments
 case "${1:-a}" in
   a)
     for r in $RATIOS; do for s in $SEEDS; do
-      cell "$OUT/a/nayer-28-r$r-s$s" --preset fashion-mnist --method nayer --ratio "$r" --seed "$s"
-      cell "$OUT/a/muse-s-20-r$r-s$s" --preset fashion-mnist --method muse-s --ratio "$r" --seed "$s"
-      cell "$OUT/a/muse-20-28-r$r-s$s" --preset fashion-mnist --method muse --ratio "$r" --seed "$s"
+      cell "$OUT/a/nayer-28-r$r-s$s" --preset fashion-mnist --eval-data fashion-mnist --method nayer --ratio "$r" --seed "$s"
+      cell "$OUT/a/muse-s-20-r$r-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse-s --ratio "$r" --seed "$s"
+      cell "$OUT/a/muse-20-28-r$r-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio "$r" --seed "$s"
     done; done ;;
   b)
     T=${TEACHER64:-runs/teachers/resnet18x0.25-fmnist64.bpk}
@@ -46,10 +46,10 @@ case "${1:-a}" in
     done; done ;;
   ablation)
     for s in $SEEDS; do
-      cell "$OUT/ablation/muse-r0.05-s$s" --preset fashion-mnist --method muse --ratio 0.05 --seed "$s"
-      cell "$OUT/ablation/no-cam-r0.05-s$s" --preset fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-cam
-      cell "$OUT/ablation/no-ed-r0.05-s$s" --preset fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-ed
-      cell "$OUT/ablation/neither-r0.05-s$s" --preset fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-cam --no-ed
+      cell "$OUT/ablation/muse-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s"
+      cell "$OUT/ablation/no-cam-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-cam
+      cell "$OUT/ablation/no-ed-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-ed
+      cell "$OUT/ablation/neither-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-cam --no-ed
     done ;;
   *) echo "usage: $0 a|b|ablation" >&2; exit 2 ;;
 esac

@@ -5,15 +5,15 @@
 //! ```text
 //! cargo run --release -p example-custom-pipeline
 //! ```
-//! Uses scikit-learn's digits (8×8) when present (`$MUSE_DATA_DIR/digits.csv.gz`, or a
-//! scikit-learn installation), otherwise Fashion-MNIST; trains the teacher for a few seconds.
+//! Uses scikit-learn's digits (8×8, about a minute) when present (`$MUSE_DATA_DIR/digits.csv.gz`,
+//! or a scikit-learn installation), otherwise Fashion-MNIST (about 7 minutes).
 
 use anyhow::Result;
-use muse::burn::module::Module;
-use muse::burn::nn::conv::{Conv2d, Conv2dConfig};
-use muse::burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
-use muse::burn::tensor::activation::relu;
-use muse::burn::tensor::{Device, Tensor};
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::activation::relu;
+use burn::tensor::{Device, Tensor};
 use muse::data::{Split, load};
 use muse::engine::{
     Distiller, Method, Observer, SupervisedConfig, evaluate, preset, train_supervised,
@@ -124,8 +124,8 @@ fn main() -> Result<()> {
     config.teacher.weights = Some("in memory".into());
     config.native_resolution = side;
     config.generation.resolutions = vec![side / 2 + side / 4 - (side / 2 + side / 4) % 4];
-    config.epochs = 5;
-    config.student_training.steps = 20;
+    config.epochs = if name == "digits" { 30 } else { 5 };
+    config.student_training.steps = 50;
     config.validate()?;
     let student = muse::models::ClassifierConfig::new(config.student.arch, 10)
         .with_in_channels(1)
