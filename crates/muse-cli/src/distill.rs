@@ -10,7 +10,7 @@ use muse::data::{Loaded, Normalization};
 use muse::engine::{
     DistillConfig, Distiller, EngineError, Method, ModelCard, ModelSpec, evaluate, preset,
 };
-use muse::models::{Arch, ClassifierConfig, load_model, save_model};
+use muse::models::{Arch, load_model, save_model};
 
 use crate::embedded;
 use crate::eval::test_data;
@@ -277,15 +277,9 @@ pub fn run(args: Args) -> Result<()> {
     };
 
     let device = muse_device::autodiff_device();
-    let net = |spec: &ModelSpec| {
-        ClassifierConfig::new(spec.arch, config.num_classes)
-            .with_in_channels(config.channels)
-            .with_width_mult(spec.width_mult)
-            .init(&device)
-    };
-    let teacher = load_model(net(&config.teacher)?, &teacher_path)?;
+    let teacher = load_model(config.teacher_network(&device)?, &teacher_path)?;
     device.seed(config.seed);
-    let student = net(&config.student)?;
+    let student = config.student_network(&device)?;
     let mut bars = Bars::default();
     let teacher_top1 = match &eval {
         Some(e) => {

@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use muse::data::{Loaded, Split, load};
 use muse::engine::{ModelCard, evaluate};
-use muse::models::{Arch, Classifier, load_model};
+use muse::models::{Arch, load_model};
 
 use crate::embedded;
 use crate::progress::Bars;
@@ -99,6 +99,5 @@ pub fn run(args: Args) -> Result<()> {
         100.0 * acc.top5,
         acc.samples
     );
-    let _ = model.num_classes();
     Ok(())
 }

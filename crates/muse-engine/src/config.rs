@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use muse_losses::{CamTarget, Radii};
-use muse_models::Arch;
+use muse_models::{AnyClassifier, Arch, ClassifierConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
@@ -140,6 +140,33 @@ pub struct DistillConfig {
 }
 
 impl DistillConfig {
+    /// A freshly initialised teacher of this config's shape (load its weights next).
+    pub fn teacher_network(
+        &self,
+        device: &burn::tensor::Device,
+    ) -> Result<AnyClassifier, EngineError> {
+        self.network(&self.teacher, device)
+    }
+
+    /// A freshly initialised student of this config's shape.
+    pub fn student_network(
+        &self,
+        device: &burn::tensor::Device,
+    ) -> Result<AnyClassifier, EngineError> {
+        self.network(&self.student, device)
+    }
+
+    fn network(
+        &self,
+        spec: &ModelSpec,
+        device: &burn::tensor::Device,
+    ) -> Result<AnyClassifier, EngineError> {
+        Ok(ClassifierConfig::new(spec.arch, self.num_classes)
+            .with_in_channels(self.channels)
+            .with_width_mult(spec.width_mult)
+            .init(device)?)
+    }
+
     /// Every problem found, one per field, or `Ok`.
     pub fn validate(&self) -> Result<(), EngineError> {
         let mut problems: Vec<String> = Vec::new();

@@ -5,7 +5,7 @@
 
 use muse_data::Normalization;
 use muse_engine::{DistillConfig, Distiller, EpochMetrics, Method, Silent, preset};
-use muse_models::{AnyClassifier, Classifier, ClassifierConfig};
+use muse_models::{AnyClassifier, Classifier};
 
 type D = Distiller<AnyClassifier, AnyClassifier>;
 
@@ -18,14 +18,10 @@ fn config() -> DistillConfig {
 fn new(device: &burn::tensor::Device, resume_from: Option<&std::path::Path>) -> D {
     let c = config();
     device.seed(3);
-    let net = |spec: &muse_engine::ModelSpec| {
-        ClassifierConfig::new(spec.arch, c.num_classes)
-            .with_in_channels(c.channels)
-            .with_width_mult(spec.width_mult)
-            .init(device)
-            .unwrap()
-    };
-    let (teacher, student) = (net(&c.teacher), net(&c.student));
+    let (teacher, student) = (
+        c.teacher_network(device).unwrap(),
+        c.student_network(device).unwrap(),
+    );
     let norm = Normalization::identity(1);
     match resume_from {
         None => Distiller::new(c, teacher, student, norm, device).unwrap(),

@@ -127,10 +127,7 @@ fn main() -> Result<()> {
     config.epochs = if name == "digits" { 30 } else { 5 };
     config.student_training.steps = 50;
     config.validate()?;
-    let student = muse::models::ClassifierConfig::new(config.student.arch, 10)
-        .with_in_channels(1)
-        .with_width_mult(config.student.width_mult)
-        .init(&device)?;
+    let student = config.student_network(&device)?;
     let mut distiller = Distiller::new(config, teacher, student, norm.clone(), &device)?;
     for _ in 0..distiller.config().epochs {
         let m = distiller.run_epoch(Some((&test.data, &norm)), &mut observer)?;

@@ -51,10 +51,7 @@ fn main() -> Result<()> {
     config.teacher.weights = Some("in memory".into());
     config.epochs = distill_epochs;
     config.warmup_epochs = 1;
-    let student = ClassifierConfig::new(config.student.arch, 10)
-        .with_in_channels(1)
-        .with_width_mult(config.student.width_mult)
-        .init(&device)?;
+    let student = config.student_network(&device)?;
     let mut distiller = Distiller::new(config, teacher, student, norm.clone(), &device)?;
     while distiller.epoch() < distiller.config().epochs {
         let m = distiller.run_epoch(Some((&test.data, &norm)), &mut Lines)?;
