@@ -47,4 +47,13 @@ pub enum ModelError {
         #[source]
         source: burn::store::RecordError,
     },
+    /// A foreign weights file (PyTorch, safetensors) does not fit the model: every missing,
+    /// unexpected or mis-shaped tensor is listed; nothing was loaded.
+    #[error("{path} does not fit the model:\n  {}", problems.join("\n  "))]
+    Weights {
+        /// The file.
+        path: PathBuf,
+        /// One line per problem, each naming the key (and both shapes for a mismatch).
+        problems: Vec<String>,
+    },
 }
