@@ -8,7 +8,8 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use muse::data::{Loaded, Normalization};
 use muse::engine::{
-    DistillConfig, Distiller, EngineError, Method, ModelCard, ModelSpec, evaluate, preset,
+    DistillConfig, Distiller, EngineError, LabelEmbeddingSource, Method, ModelCard, ModelSpec,
+    evaluate, preset,
 };
 use muse::models::{Arch, load_model, save_model};
 
@@ -69,6 +70,17 @@ pub struct Args {
     /// Turn embedding diversity (L_ed and L_aed) off (ablation).
     #[arg(long)]
     no_ed: bool,
+    /// Label embeddings: `text` (class names through all-MiniLM-L6-v2), `class-center`, or a
+    /// matrix file (.safetensors, .npy, .json). Default: `text` when the text model is installed
+    /// and the class names are known, else `class-center`.
+    #[arg(long)]
+    labels: Option<String>,
+    /// Class names, one per line, for `--labels text` (default: the teacher's data set's).
+    #[arg(long)]
+    class_names: Option<PathBuf>,
+    /// Prompt for class-name embeddings; `{}` stands for the name.
+    #[arg(long)]
+    prompt: Option<String>,
     /// Evaluation data: fashion-mnist, mnist, digits, fashion-mnist-1k (embedded), or a path.
     #[arg(long)]
     eval_data: Option<String>,
@@ -190,8 +202,54 @@ fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, St
         c.generation.weights.aed = 0.0;
         c.student_training.alpha_ed = 0.0;
     }
+    if let Some(source) = label_source(args, teacher)? {
+        c.label_embedding = source;
+    }
     c.validate()?;
     Ok((c, name))
+}
+
+/// The label embeddings the flags ask for; `None` keeps the config's. Without `--labels` a new
+/// run from a preset uses class-name embeddings when the text model is installed and the class
+/// names are known.
+fn label_source(args: &Args, teacher: &TeacherSpec) -> Result<Option<LabelEmbeddingSource>> {
+    let names = match &args.class_names {
+        Some(path) => Some(crate::embed_labels::read_names(path)?),
+        None => teacher
+            .card
+            .as_ref()
+            .and_then(|c| muse::data::class_names(&c.data)),
+    };
+    let prompt = args
+        .prompt
+        .clone()
+        .unwrap_or_else(|| muse::text::DEFAULT_PROMPT.into());
+    Ok(match args.labels.as_deref() {
+        Some("class-center") => Some(LabelEmbeddingSource::ClassCenter),
+        Some("text") => Some(LabelEmbeddingSource::Text {
+            model_dir: Some(muse::text::find_model_dir()?),
+            prompt,
+            class_names: names.context(
+                "--labels text needs the class names: pass --class-names FILE (one per line)",
+            )?,
+        }),
+        Some(path) => Some(LabelEmbeddingSource::File(PathBuf::from(path))),
+        None if args.config.is_none() => names
+            .and_then(|n| LabelEmbeddingSource::text_if_available(&n))
+            .map(|source| match source {
+                LabelEmbeddingSource::Text {
+                    model_dir,
+                    class_names,
+                    ..
+                } => LabelEmbeddingSource::Text {
+                    model_dir,
+                    prompt,
+                    class_names,
+                },
+                other => other,
+            }),
+        None => None,
+    })
 }
 
 fn method_name(m: Method) -> String {

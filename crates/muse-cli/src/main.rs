@@ -5,10 +5,12 @@
 //! muse distill                                   # the embedded Fashion-MNIST default
 //! muse distill --preset fashion-mnist --teacher teacher.bpk --method nayer --out runs/x
 //! muse distill --out runs/x --resume             # continue a killed run
+//! muse embed-labels --names classes.txt --out emb.safetensors
 //! muse eval --model runs/x/student.bpk --data fashion-mnist
 //! ```
 
 mod distill;
+mod embed_labels;
 mod embedded;
 mod eval;
 mod progress;
@@ -31,6 +33,8 @@ enum Command {
     TrainTeacher(train_teacher::Args),
     /// Distil a teacher into a student without its training data.
     Distill(Box<distill::Args>),
+    /// Embed class names with the all-MiniLM-L6-v2 text encoder (label embeddings for distill).
+    EmbedLabels(embed_labels::Args),
     /// Top-1 / top-5 accuracy of saved weights on a data set's test split.
     Eval(eval::Args),
     /// List the presets.
@@ -42,6 +46,7 @@ fn main() {
     let result = match cli.command {
         Command::TrainTeacher(args) => train_teacher::run(args),
         Command::Distill(args) => distill::run(*args),
+        Command::EmbedLabels(args) => embed_labels::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Presets => {
             for (name, what) in muse::engine::PRESETS {

@@ -48,6 +48,20 @@ pub const FASHION_MNIST_CLASSES: [&str; 10] = [
 /// Number of digits rows used for training; the remaining 360 (20%) form the test split.
 pub const DIGITS_TRAIN: usize = 1437;
 
+/// Class names of a built-in data set whose labels are words (for class-name embeddings), or
+/// `None` (digit data sets, paths).
+pub fn class_names(name: &str) -> Option<Vec<String>> {
+    match name {
+        "fashion-mnist" | "fashion-mnist-1k" => Some(
+            FASHION_MNIST_CLASSES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 /// The built-in data set names.
 pub const BUILTIN: [&str; 3] = ["fashion-mnist", "mnist", "digits"];
 

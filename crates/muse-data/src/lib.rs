@@ -22,7 +22,7 @@ mod resize;
 
 pub use augment::{CropFlip, crop_flip, draw_crop_flips, random_crop_flip};
 pub use batch::{batch_indices, shuffled_indices};
-pub use builtin::{BUILTIN, DIGITS_TRAIN, FASHION_MNIST_CLASSES, Loaded, Split, load};
+pub use builtin::{BUILTIN, DIGITS_TRAIN, FASHION_MNIST_CLASSES, Loaded, Split, class_names, load};
 pub use cifar::{CIFAR10_CLASSES, CifarKind, load_cifar};
 pub use dataset::ImageDataset;
 pub use digits::load_digits;

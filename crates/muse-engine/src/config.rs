@@ -313,6 +313,29 @@ impl DistillConfig {
         {
             bad("radii", format!("must be positive and finite, got {r:?}"));
         }
+        if let LabelEmbeddingSource::Text {
+            prompt,
+            class_names,
+            ..
+        } = &self.label_embedding
+        {
+            if class_names.len() != self.num_classes {
+                bad(
+                    "label_embedding.class_names",
+                    format!(
+                        "has {} names for {} classes",
+                        class_names.len(),
+                        self.num_classes
+                    ),
+                );
+            }
+            if !prompt.contains("{}") {
+                bad(
+                    "label_embedding.prompt",
+                    format!("{prompt:?} has no {{}} for the name"),
+                );
+            }
+        }
         if problems.is_empty() {
             Ok(())
         } else {

@@ -110,12 +110,17 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
         let label_embeddings = match &config.label_embedding {
             LabelEmbeddingSource::File(path) => Some(LabelEmbeddings::load(path, k)?),
             LabelEmbeddingSource::ClassCenter => None,
-            LabelEmbeddingSource::Text { .. } => {
-                return Err(EngineError::InvalidConfigs(vec![
-                    "`label_embedding` Text needs the muse-text crate, which is not available yet; use File or ClassCenter"
-                        .into(),
-                ]));
-            }
+            LabelEmbeddingSource::Text {
+                model_dir,
+                prompt,
+                class_names,
+            } => Some(LabelEmbeddings::from_text(
+                model_dir.as_deref(),
+                prompt,
+                class_names,
+                k,
+                device,
+            )?),
         };
         // Generators and projection head start from the run's seed.
         device.seed(config.seed);

@@ -1,6 +1,6 @@
-//! Label embeddings `f_y`, one vector per class (METHOD.md §1): from a file (safetensors,
-//! `.npy` or a JSON matrix) or the teacher's class centres; a text encoder plugs in through
-//! [`LabelEmbeddingSource::Text`] once the `muse-text` crate exists.
+//! Label embeddings `f_y`, one vector per class (METHOD.md §1): class names through the
+//! all-MiniLM-L6-v2 text encoder of `muse-text`, a file (safetensors, `.npy` or a JSON matrix),
+//! or the teacher's class centres (the fallback when no text model is installed).
 
 use std::path::{Path, PathBuf};
 
@@ -18,14 +18,30 @@ pub enum LabelEmbeddingSource {
     /// The mean of the teacher's penultimate features over the first generated batch of each
     /// class (paper Sec. 3.3).
     ClassCenter,
-    /// A class-name embedding from a pretrained text encoder (prompt `"a photo of a {name}"`).
-    /// Needs the `muse-text` crate, which does not exist yet.
+    /// Class names embedded by all-MiniLM-L6-v2 ([`muse_text::TextEncoder`]), as NAYER and
+    /// MUSE embed `"a photo of a {class}"` with a text encoder.
     Text {
-        /// Folder of the encoder's files.
-        model_dir: PathBuf,
-        /// Prompt with `{name}` standing for the class name.
+        /// Folder of the encoder's files; `None` looks in the usual places
+        /// ([`muse_text::find_model_dir`]).
+        model_dir: Option<PathBuf>,
+        /// Prompt with `{}` standing for the class name.
         prompt: String,
+        /// One name per class, by label.
+        class_names: Vec<String>,
     },
+}
+
+impl LabelEmbeddingSource {
+    /// Class-name embeddings with the default prompt, when the text model is installed;
+    /// `None` otherwise (callers then keep [`LabelEmbeddingSource::ClassCenter`]).
+    pub fn text_if_available(class_names: &[String]) -> Option<Self> {
+        let dir = muse_text::find_model_dir().ok()?;
+        Some(Self::Text {
+            model_dir: Some(dir),
+            prompt: muse_text::DEFAULT_PROMPT.into(),
+            class_names: class_names.to_vec(),
+        })
+    }
 }
 
 /// A `[num_classes, dim]` matrix of label embeddings.
@@ -69,6 +85,57 @@ impl LabelEmbeddings {
     pub fn to_tensor(&self, device: &Device) -> Tensor<2> {
         let flat: Vec<f32> = self.rows.concat();
         Tensor::from_data(TensorData::new(flat, [self.rows.len(), self.dim()]), device)
+    }
+
+    /// Embeds class names with the text encoder in `model_dir` (or the one found).
+    pub fn from_text(
+        model_dir: Option<&Path>,
+        prompt: &str,
+        class_names: &[String],
+        num_classes: usize,
+        device: &Device,
+    ) -> Result<Self, EngineError> {
+        if class_names.len() != num_classes {
+            return Err(EngineError::Mismatch(format!(
+                "{} class names for {num_classes} classes",
+                class_names.len()
+            )));
+        }
+        let text = |e: muse_text::TextError| EngineError::Mismatch(format!("text embedding: {e}"));
+        let dir = match model_dir {
+            Some(d) => d.to_path_buf(),
+            None => muse_text::find_model_dir().map_err(text)?,
+        };
+        let encoder = muse_text::TextEncoder::load(&dir, device).map_err(text)?;
+        let emb = encoder.embed_names(class_names, prompt).map_err(text)?;
+        let [k, d] = emb.dims();
+        let flat = emb
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|e| EngineError::Mismatch(format!("text embedding: {e:?}")))?;
+        let rows = rows_of(flat, &[k, d]).map_err(EngineError::Mismatch)?;
+        Self::new(
+            rows,
+            num_classes,
+            &format!("text encoder {}", dir.display()),
+        )
+    }
+
+    /// Writes the matrix as safetensors (one `f32` tensor `embeddings`, `[classes, dim]`),
+    /// atomically.
+    pub fn save_safetensors(&self, path: &Path) -> Result<(), EngineError> {
+        let shape = vec![self.rows.len(), self.dim()];
+        let bytes: Vec<u8> = self
+            .rows
+            .iter()
+            .flatten()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape, &bytes)
+            .map_err(|e| EngineError::Mismatch(format!("safetensors: {e}")))?;
+        let out = safetensors::serialize([("embeddings", view)], None)
+            .map_err(|e| EngineError::Mismatch(format!("safetensors: {e}")))?;
+        crate::atomic::write_atomic(path, &out)
     }
 
     /// Reads a matrix file, choosing the format by extension.
@@ -224,6 +291,32 @@ fn parse_safetensors(bytes: &[u8]) -> Result<Vec<Vec<f32>>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn safetensors_save_then_load_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("emb.safetensors");
+        let e = LabelEmbeddings::new(vec![vec![0.5, -1.0], vec![2.0, 0.25]], 2, "test").unwrap();
+        e.save_safetensors(&path).unwrap();
+        assert_eq!(LabelEmbeddings::load(&path, 2).unwrap(), e);
+        assert!(
+            LabelEmbeddings::load(&path, 3)
+                .unwrap_err()
+                .to_string()
+                .contains("2 rows for 3")
+        );
+    }
+
+    #[test]
+    fn text_source_with_wrong_name_count_is_a_mismatch() {
+        let names = vec!["a".to_string()];
+        let err = LabelEmbeddings::from_text(None, "{}", &names, 2, &Default::default());
+        assert!(
+            err.unwrap_err()
+                .to_string()
+                .contains("1 class names for 2 classes")
+        );
+    }
 
     fn npy(descr: &str, shape: &str, data: &[u8]) -> Vec<u8> {
         let mut header =

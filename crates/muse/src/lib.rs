@@ -16,3 +16,4 @@ pub use muse_engine as engine;
 pub use muse_generator as generator;
 pub use muse_losses as losses;
 pub use muse_models as models;
+pub use muse_text as text;
