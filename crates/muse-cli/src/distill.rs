@@ -209,6 +209,14 @@ fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, St
     Ok((c, name))
 }
 
+/// The teacher weights a run config names, if any.
+fn config_teacher(path: &Path) -> Result<Option<PathBuf>> {
+    let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
+    let c: DistillConfig = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a run config", path.display()))?;
+    Ok(c.teacher.weights)
+}
+
 /// The label embeddings the flags ask for; `None` keeps the config's. Without `--labels` a new
 /// run from a preset uses class-name embeddings when the text model is installed and the class
 /// names are known.
@@ -270,7 +278,13 @@ pub fn run(args: Args) -> Result<()> {
         config.validate()?;
         (run, config, args.eval_data.clone())
     } else {
-        let teacher = match &args.teacher {
+        // The teacher: --teacher, else the one a --config names, else the embedded one.
+        let teacher_path = match (&args.teacher, &args.config) {
+            (Some(path), _) => Some(path.clone()),
+            (None, Some(config)) => config_teacher(config)?,
+            (None, None) => None,
+        };
+        let teacher = match &teacher_path {
             Some(path) => TeacherSpec {
                 weights: path.clone(),
                 card: ModelCard::load_for(path)?,
@@ -290,14 +304,14 @@ pub fn run(args: Args) -> Result<()> {
             ))
         });
         let run = RunDir::open(&out, false)?;
-        if args.teacher.is_none() {
+        if teacher_path.is_none() {
             config.teacher.weights = Some(embedded::write_teacher(run.root())?);
         }
         run.write_config(&config)?;
         let eval = args
             .eval_data
             .clone()
-            .or_else(|| match (&args.teacher, &teacher.card) {
+            .or_else(|| match (&teacher_path, &teacher.card) {
                 (None, _) => Some(embedded::TEST_SLICE.to_string()),
                 (Some(_), Some(card)) => Some(card.data.clone()),
                 (Some(_), None) => None,

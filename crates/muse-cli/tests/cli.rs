@@ -280,3 +280,49 @@ fn a_run_with_class_name_embeddings_uses_them() {
         "nothing written for a bad config"
     );
 }
+
+#[test]
+fn a_config_file_brings_its_own_teacher() {
+    let dir = tempfile::tempdir().unwrap();
+    let teacher = tiny_teacher(dir.path());
+    let first = dir.path().join("first");
+    let args = [
+        "distill",
+        "--preset",
+        "tiny",
+        "--teacher",
+        &teacher,
+        "--epochs",
+        "1",
+    ];
+    let out = muse(
+        &[
+            &args[..],
+            &["--no-pictures", "--out", first.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let second = dir.path().join("second");
+    let config = first.join("config.json");
+    let out = muse(&[
+        "distill",
+        "--config",
+        config.to_str().unwrap(),
+        "--no-pictures",
+        "--out",
+        second.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(second.join("config.json")).unwrap()).unwrap();
+    assert_eq!(c["teacher"]["weights"], teacher.as_str());
+}
