@@ -254,7 +254,7 @@ mod tests {
 
     /// `(arch, in_channels, resolution, embedding_dim, feature side, BatchNorm2d count)`, all
     /// worked out by hand from the published layouts.
-    const EXPECTED: [(Arch, usize, usize, usize, usize, usize); 24] = [
+    const EXPECTED: [(Arch, usize, usize, usize, usize, usize); 25] = [
         (Arch::ResNet8, 3, 28, 64, 7, 9),
         (Arch::ResNet8, 1, 32, 64, 8, 9),
         (Arch::ResNet20, 3, 28, 64, 7, 21),
@@ -271,8 +271,9 @@ mod tests {
         (Arch::Wrn16x2, 3, 32, 128, 8, 13),
         (Arch::Wrn40x1, 3, 32, 64, 8, 37),
         (Arch::Wrn40x2, 3, 28, 128, 7, 37),
-        (Arch::Vgg11Bn, 3, 28, 512, 1, 8),
-        (Arch::Vgg11Bn, 3, 32, 512, 1, 8),
+        (Arch::Vgg11Bn, 3, 28, 512, 3, 8),
+        (Arch::Vgg11Bn, 3, 32, 512, 4, 8),
+        (Arch::Vgg11Bn, 3, 64, 512, 4, 8),
         (Arch::MobileNetV2, 3, 96, 1280, 3, 52),
         (Arch::MobileNetV2, 3, 112, 1280, 4, 52),
         (Arch::MobileNetV2Cifar, 3, 28, 1280, 2, 52),

@@ -61,10 +61,10 @@ impl ForeignFormat {
 /// [`WRAPPER_RULES`] (wrappers are stripped first). Keys ending with an entry of `ignore` (for example `num_batches_tracked`) may be
 /// left unused. Returns the module with every parameter and buffer replaced, or an error listing
 /// each problem; on error the caller's module is dropped, never half-loaded.
-pub fn load_foreign<M: Module>(
+pub fn load_foreign<M: Module, A: AsRef<str>, B: AsRef<str>>(
     mut module: M,
     path: &Path,
-    rules: &[KeyRule],
+    rules: &[(A, B)],
     ignore: &[&str],
 ) -> Result<M, ModelError> {
     if !path.is_file() {
@@ -77,25 +77,39 @@ pub fn load_foreign<M: Module>(
         path: path.to_path_buf(),
         problems,
     };
-    let all_rules = WRAPPER_RULES.iter().chain(rules);
+    let all_rules: Vec<(&str, &str)> = WRAPPER_RULES
+        .iter()
+        .copied()
+        .chain(rules.iter().map(|(a, b)| (a.as_ref(), b.as_ref())))
+        .collect();
     let result = match ForeignFormat::of(path)? {
         ForeignFormat::Safetensors => {
             let mut store = SafetensorsStore::from_file(path);
-            for (from, to) in all_rules {
+            for (from, to) in &all_rules {
                 store = store.with_key_remapping(from, *to);
             }
             let mut store = store
                 .with_from_adapter(PyTorchToBurnAdapter)
+                .skip_enum_variants(true)
+                .map_indices_contiguous(false)
                 .allow_partial(true)
                 .validate(false);
             apply(&mut module, &mut store)
         }
         ForeignFormat::PyTorch => {
             let mut store = PytorchStore::from_file(path);
-            for (from, to) in all_rules {
+            // A training checkpoint holds the weights under one entry, next to optimizer state.
+            if let Some(key) = wrapped_under(path).map_err(|e| fail(vec![e]))? {
+                store = store.with_top_level_key(key);
+            }
+            for (from, to) in &all_rules {
                 store = store.with_key_remapping(from, *to);
             }
-            let mut store = store.allow_partial(true).validate(false);
+            let mut store = store
+                .skip_enum_variants(true)
+                .map_indices_contiguous(false)
+                .allow_partial(true)
+                .validate(false);
             apply(&mut module, &mut store)
         }
     }
@@ -106,6 +120,22 @@ pub fn load_foreign<M: Module>(
     } else {
         Err(fail(problems))
     }
+}
+
+/// `Some("state_dict")` / `Some("model")` when a PyTorch file holds its weights under that
+/// entry of a checkpoint dictionary.
+fn wrapped_under(path: &Path) -> Result<Option<&'static str>, String> {
+    let mut store = PytorchStore::from_file(path);
+    let keys: Vec<String> = store
+        .get_all_tensors()
+        .map_err(|e| format!("unreadable: {e}"))?
+        .keys()
+        .cloned()
+        .collect();
+    Ok(["state_dict", "model"].into_iter().find(|top| {
+        let prefix = format!("{top}.");
+        keys.iter().any(|k| k.starts_with(&prefix))
+    }))
 }
 
 fn apply<M: Module, S: ModuleStore>(module: &mut M, store: &mut S) -> Result<ApplyResult, String> {

@@ -8,7 +8,7 @@ use burn::tensor::{Device, Tensor};
 
 use crate::taps::{TapRecorder, bn_forward};
 
-/// A bias-free convolution followed by a BatchNorm, with no activation.
+/// A convolution (bias-free unless built by `biased`) followed by a BatchNorm, no activation.
 #[derive(Module, Debug)]
 pub struct ConvBn {
     /// The convolution.
@@ -29,6 +29,16 @@ impl ConvBn {
     ) -> Self {
         Self {
             conv: conv(channels, kernel, stride, padding, groups, device),
+            bn: bn(channels[1], device),
+        }
+    }
+
+    /// As [`ConvBn::new`], with a bias on the convolution (the DFKD zoo's VGG has one).
+    pub(crate) fn biased(channels: [usize; 2], device: &Device) -> Self {
+        Self {
+            conv: Conv2dConfig::new(channels, [3, 3])
+                .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .init(device),
             bn: bn(channels[1], device),
         }
     }

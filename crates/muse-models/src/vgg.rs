@@ -1,8 +1,7 @@
-//! VGG-11 with BatchNorm, CIFAR variant of the DFKD zoo (Fast-Datafree `vgg.py`): the
-//! configuration-A feature stack, global average pooling and one linear layer.
-//!
-//! The max-pools use ceil mode, so the network runs at 28 px as well as 32 px; at 32 px (and any
-//! power of two) ceil and floor agree and the output equals the reference's.
+//! VGG-11 with BatchNorm, CIFAR variant of the DFKD zoo (Fast-Datafree / NAYER `vgg.py`,
+//! configuration A): five blocks of 3×3 convolutions (with bias) + BatchNorm + ReLU; a 2×2
+//! max-pool (floor) after blocks 0–2, after block 3 only for 64 px inputs, none after block 4;
+//! then global average pooling and one linear layer. At 32 px the last map is 4×4.
 
 use burn::config::Config;
 use burn::module::Module;
@@ -16,8 +15,11 @@ use crate::error::ModelError;
 use crate::layers::{ConvBn, head, max_pool, scaled};
 use crate::taps::TapRecorder;
 
-/// VGG-11's configuration A: channel counts, with `0` standing for a 2×2 max-pool.
-const VGG11: [usize; 13] = [64, 0, 128, 0, 256, 256, 0, 512, 512, 0, 512, 512, 0];
+/// VGG-11's configuration A: the channel counts of each block's convolutions.
+const VGG11: [&[usize]; 5] = [&[64], &[128], &[256, 256], &[512, 512], &[512, 512]];
+
+/// The zoo pools after block 3 only at this input side (Tiny-ImageNet's 64 px).
+const POOL3_SIDE: usize = 64;
 
 /// Configuration of a [`Vgg`].
 #[derive(Config, Debug)]
@@ -32,20 +34,20 @@ pub struct VggConfig {
     pub width_mult: f64,
 }
 
-/// One entry of the feature stack.
+/// One block: convolutions, each followed by BatchNorm and ReLU (PyTorch `blockN`).
 #[derive(Module, Debug)]
-pub enum VggLayer {
-    /// 3×3 convolution, BatchNorm, ReLU.
-    Conv(ConvBn),
-    /// 2×2 stride-2 max-pool.
-    Pool(MaxPool2d),
+pub struct VggBlock {
+    /// The convolutions of the block, in order.
+    pub convs: Vec<ConvBn>,
 }
 
 /// VGG-11-BN.
 #[derive(Module, Debug)]
 pub struct Vgg {
-    /// The feature stack.
-    pub features: Vec<VggLayer>,
+    /// The five blocks.
+    pub blocks: Vec<VggBlock>,
+    /// 2×2 stride-2 max-pool between blocks.
+    pub pool: MaxPool2d,
     /// Classifier.
     pub fc: Linear,
     in_channels: usize,
@@ -56,20 +58,23 @@ impl VggConfig {
     pub fn init(&self, device: &Device) -> Result<Vgg, ModelError> {
         crate::config_check::common(self.num_classes, self.in_channels, self.width_mult)?;
         let mut c_in = self.in_channels;
-        let features = VGG11
+        let blocks = VGG11
             .iter()
-            .map(|&c| match c {
-                0 => VggLayer::Pool(max_pool(2, 2, 0, true)),
-                c => {
-                    let c_out = scaled(c, self.width_mult);
-                    let layer = VggLayer::Conv(ConvBn::new([c_in, c_out], 3, 1, 1, 1, device));
-                    c_in = c_out;
-                    layer
-                }
+            .map(|channels| VggBlock {
+                convs: channels
+                    .iter()
+                    .map(|&c| {
+                        let c_out = scaled(c, self.width_mult);
+                        let layer = ConvBn::biased([c_in, c_out], device);
+                        c_in = c_out;
+                        layer
+                    })
+                    .collect(),
             })
             .collect();
         Ok(Vgg {
-            features,
+            blocks,
+            pool: max_pool(2, 2, 0, false),
             fc: head(c_in, self.num_classes, device),
             in_channels: self.in_channels,
         })
@@ -78,11 +83,14 @@ impl VggConfig {
 
 impl Classifier for Vgg {
     fn features(&self, mut x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        for layer in &self.features {
-            x = match layer {
-                VggLayer::Conv(c) => relu(c.forward(x, rec)),
-                VggLayer::Pool(p) => p.forward(x),
-            };
+        let side = x.dims()[2];
+        for (i, block) in self.blocks.iter().enumerate() {
+            for conv in &block.convs {
+                x = relu(conv.forward(x, rec));
+            }
+            if i < 3 || (i == 3 && side == POOL3_SIDE) {
+                x = self.pool.forward(x);
+            }
         }
         x
     }
@@ -93,5 +101,9 @@ impl Classifier for Vgg {
 
     fn in_channels(&self) -> usize {
         self.in_channels
+    }
+
+    fn min_resolution(&self) -> usize {
+        8
     }
 }
