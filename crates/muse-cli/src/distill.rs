@@ -11,7 +11,7 @@ use muse::engine::{
     DistillConfig, Distiller, EngineError, LabelEmbeddingSource, Method, ModelCard, ModelSpec,
     evaluate, preset,
 };
-use muse::models::{Arch, load_model, save_model};
+use muse::models::{Arch, save_model};
 
 use crate::embedded;
 use crate::eval::test_data;
@@ -70,6 +70,11 @@ pub struct Args {
     /// Turn embedding diversity (L_ed and L_aed) off (ablation).
     #[arg(long)]
     no_ed: bool,
+    /// Input normalisation the teacher was trained with (for weights without a card, e.g. a
+    /// PyTorch `.pth`): cifar10, cifar100, imagenet, fashion-mnist, mnist, digits, none.
+    /// Default: the card's, else the evaluation data's.
+    #[arg(long)]
+    normalization: Option<String>,
     /// Label embeddings: `text` (class names through all-MiniLM-L6-v2), `class-center`, or a
     /// matrix file (.safetensors, .npy, .json). Default: `text` when the text model is installed
     /// and the class names are known, else `class-center`.
@@ -340,6 +345,10 @@ pub fn run(args: Args) -> Result<()> {
         None => (None, None),
     };
     let normalization = match (&card, &eval) {
+        _ if args.normalization.is_some() => crate::eval::normalization(
+            args.normalization.as_deref().unwrap_or_default(),
+            config.channels,
+        )?,
         (Some(c), _) => c.normalization.clone(),
         (None, Some(e)) => e.normalization.clone(),
         (None, None) => {
@@ -349,7 +358,7 @@ pub fn run(args: Args) -> Result<()> {
     };
 
     let device = muse_device::autodiff_device();
-    let teacher = load_model(config.teacher_network(&device)?, &teacher_path)?;
+    let teacher = config.load_teacher(&device)?;
     device.seed(config.seed);
     let student = config.student_network(&device)?;
     let mut bars = Bars::default();

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use muse::data::{Loaded, Split, load};
+use muse::data::{Loaded, Normalization, Split, load};
 use muse::engine::{ModelCard, evaluate};
-use muse::models::{Arch, load_model};
+use muse::models::{Arch, ClassifierConfig, load_classifier};
 
 use crate::embedded;
 use crate::progress::Bars;
@@ -14,7 +14,8 @@ use crate::progress::Bars;
 /// Arguments of `muse eval`.
 #[derive(Parser)]
 pub struct Args {
-    /// Weights (`.bpk`); the card beside it (`.json`) supplies architecture and input format.
+    /// Weights: `.bpk` (the card beside it, `.json`, supplies architecture and input format), or a
+    /// PyTorch `.pt`/`.pth`/`.safetensors` state dict (then pass --arch, and --width if narrow).
     #[arg(long)]
     model: PathBuf,
     /// Architecture (needed when the weights have no card).
@@ -29,6 +30,26 @@ pub struct Args {
     /// Resize the test images to this side (default: the card's resolution).
     #[arg(long)]
     image_size: Option<usize>,
+    /// Input normalisation (cifar10, cifar100, imagenet, fashion-mnist, mnist, digits, none).
+    /// Default: the card's, else the data set's.
+    #[arg(long)]
+    normalization: Option<String>,
+}
+
+/// A named normalisation preset (`none`: the identity on `channels` channels).
+pub fn normalization(name: &str, channels: usize) -> Result<Normalization> {
+    Ok(match name {
+        "cifar10" => Normalization::cifar10(),
+        "cifar100" => Normalization::cifar100(),
+        "imagenet" => Normalization::imagenet(),
+        "fashion-mnist" => Normalization::fashion_mnist(),
+        "mnist" => Normalization::mnist(),
+        "digits" => Normalization::digits(),
+        "none" => Normalization::identity(channels),
+        other => bail!(
+            "unknown normalisation `{other}` (cifar10, cifar100, imagenet, fashion-mnist, mnist, digits, none)"
+        ),
+    })
 }
 
 /// The test split of `data` (a built-in name, the embedded `fashion-mnist-1k`, or a path),
@@ -50,19 +71,18 @@ pub fn test_data(data: &str, side: Option<usize>) -> Result<Loaded> {
 pub fn run(args: Args) -> Result<()> {
     let card = ModelCard::load_for(&args.model)?;
     let device = muse_device::device();
-    let (model, data_name, side, norm) = match (&card, args.arch) {
+    let (config, data_name, side, norm) = match (&card, args.arch) {
         (_, Some(arch)) => {
             let data = args.data.clone().unwrap_or_else(|| "fashion-mnist".into());
             let loaded = test_data(&data, args.image_size)?;
             let [c, ..] = loaded.data.shape();
-            let model = muse::models::ClassifierConfig::new(arch, loaded.data.num_classes())
+            let config = ClassifierConfig::new(arch, loaded.data.num_classes())
                 .with_in_channels(c)
-                .with_width_mult(args.width)
-                .init(&device)?;
-            (model, data, args.image_size, Some(loaded))
+                .with_width_mult(args.width);
+            (config, data, args.image_size, Some(loaded))
         }
         (Some(card), None) => (
-            card.init(&device)?,
+            card.classifier_config(),
             args.data.clone().unwrap_or_else(|| card.data.clone()),
             Some(args.image_size.unwrap_or(card.resolution)),
             None,
@@ -77,10 +97,12 @@ pub fn run(args: Args) -> Result<()> {
         Some(l) => l,
         None => test_data(&data_name, side)?,
     };
-    let normalization = card
-        .as_ref()
-        .map_or(loaded.normalization.clone(), |c| c.normalization.clone());
-    let model = load_model(model, &args.model)?;
+    let normalization = match (&args.normalization, &card) {
+        (Some(name), _) => normalization(name, loaded.data.shape()[0])?,
+        (None, Some(card)) => card.normalization.clone(),
+        (None, None) => loaded.normalization.clone(),
+    };
+    let model = load_classifier(&config, &args.model, &device)?;
     let acc = evaluate(
         &model,
         &loaded.data,

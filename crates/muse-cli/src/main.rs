@@ -6,6 +6,7 @@
 //! muse distill --preset fashion-mnist --teacher teacher.bpk --method nayer --out runs/x
 //! muse distill --out runs/x --resume             # continue a killed run
 //! muse embed-labels --names classes.txt --out emb.safetensors
+//! muse export --model runs/x/student.bpk --format safetensors
 //! muse eval --model runs/x/student.bpk --data fashion-mnist
 //! ```
 
@@ -13,6 +14,7 @@ mod distill;
 mod embed_labels;
 mod embedded;
 mod eval;
+mod export;
 mod progress;
 mod run_dir;
 mod train_teacher;
@@ -37,6 +39,8 @@ enum Command {
     EmbedLabels(embed_labels::Args),
     /// Top-1 / top-5 accuracy of saved weights on a data set's test split.
     Eval(eval::Args),
+    /// Write a trained model as safetensors under its PyTorch architecture's names.
+    Export(export::Args),
     /// List the presets.
     Presets,
 }
@@ -48,6 +52,7 @@ fn main() {
         Command::Distill(args) => distill::run(*args),
         Command::EmbedLabels(args) => embed_labels::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Export(args) => export::run(args),
         Command::Presets => {
             for (name, what) in muse::engine::PRESETS {
                 println!("{name:18} {what}");

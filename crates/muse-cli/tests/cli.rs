@@ -326,3 +326,74 @@ fn a_config_file_brings_its_own_teacher() {
         serde_json::from_slice(&std::fs::read(second.join("config.json")).unwrap()).unwrap();
     assert_eq!(c["teacher"]["weights"], teacher.as_str());
 }
+
+#[test]
+fn export_writes_pytorch_names_and_eval_reads_pytorch_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let teacher = tiny_teacher(dir.path());
+    let out_path = dir.path().join("teacher.safetensors");
+    let out = muse(&[
+        "export",
+        "--model",
+        &teacher,
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // LeNet-5's PyTorch names (scripts/pytorch_parity.py), counters included.
+    let bytes = std::fs::read(&out_path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut names = st.names();
+    names.sort();
+    for key in [
+        "conv1.weight",
+        "bn1.weight",
+        "bn1.running_var",
+        "bn3.num_batches_tracked",
+        "fc.weight",
+    ] {
+        assert!(names.contains(&key), "{key} not in {names:?}");
+    }
+    assert_eq!(
+        st.tensor("fc.weight").unwrap().shape(),
+        [3, 120],
+        "Linear is [out, in]"
+    );
+    // A PyTorch state dict (muse-models' parity fixture: a LeNet-5 with random weights)
+    // evaluates with --arch; the wrong --arch is refused with the keys named.
+    let pth = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../muse-models/tests/fixtures/pytorch/lenet5.pth");
+    let pth = pth.to_str().unwrap();
+    let eval = |arch: &str| {
+        muse(&[
+            "eval",
+            "--model",
+            pth,
+            "--arch",
+            arch,
+            "--data",
+            "fashion-mnist-1k",
+            "--normalization",
+            "none",
+        ])
+    };
+    let ok = eval("lenet5");
+    let text = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success() && text.contains("top-1"),
+        "{text}{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let wrong = eval("resnet8");
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        !wrong.status.success() && err.contains("missing from the file"),
+        "{err}"
+    );
+    let bad = muse(&["export", "--model", &teacher, "--format", "onnx"]);
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("only `safetensors`"));
+}

@@ -68,10 +68,14 @@ impl ModelCard {
 
     /// A freshly initialised network of this card's shape.
     pub fn init(&self, device: &burn::tensor::Device) -> Result<AnyClassifier, EngineError> {
-        Ok(ClassifierConfig::new(self.arch, self.num_classes)
+        Ok(self.classifier_config().init(device)?)
+    }
+
+    /// The zoo config of the network this card describes.
+    pub fn classifier_config(&self) -> ClassifierConfig {
+        ClassifierConfig::new(self.arch, self.num_classes)
             .with_in_channels(self.channels)
             .with_width_mult(self.width_mult)
-            .init(device)?)
     }
 }
 

@@ -156,15 +156,35 @@ impl DistillConfig {
         self.network(&self.student, device)
     }
 
+    /// The teacher with its weights (`teacher.weights`: Burnpack, or a PyTorch `.pt`/`.pth`/
+    /// safetensors state dict).
+    pub fn load_teacher(
+        &self,
+        device: &burn::tensor::Device,
+    ) -> Result<AnyClassifier, EngineError> {
+        let path = self.teacher.weights.as_ref().ok_or_else(|| {
+            EngineError::InvalidConfigs(vec!["`teacher.weights` names no file".into()])
+        })?;
+        Ok(muse_models::load_classifier(
+            &self.classifier_config(&self.teacher),
+            path,
+            device,
+        )?)
+    }
+
+    /// The zoo config a [`ModelSpec`] of this run describes.
+    pub fn classifier_config(&self, spec: &ModelSpec) -> ClassifierConfig {
+        ClassifierConfig::new(spec.arch, self.num_classes)
+            .with_in_channels(self.channels)
+            .with_width_mult(spec.width_mult)
+    }
+
     fn network(
         &self,
         spec: &ModelSpec,
         device: &burn::tensor::Device,
     ) -> Result<AnyClassifier, EngineError> {
-        Ok(ClassifierConfig::new(spec.arch, self.num_classes)
-            .with_in_channels(self.channels)
-            .with_width_mult(spec.width_mult)
-            .init(device)?)
+        Ok(self.classifier_config(spec).init(device)?)
     }
 
     /// Every problem found, one per field, or `Ok`.

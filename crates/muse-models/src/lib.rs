@@ -43,7 +43,9 @@ pub use layers::ConvBn;
 pub use lenet::{LeNet5, LeNet5Config};
 pub use materialize::{materialize, sync_running_stats};
 pub use mobilenetv2::{InvertedResidual, MobileNetV2, MobileNetV2Config};
-pub use pytorch::{ModuleName, Naming, export_safetensors, load_pytorch, module_names, naming};
+pub use pytorch::{
+    ModuleName, Naming, export_safetensors, load_classifier, load_pytorch, module_names, naming,
+};
 pub use resnet::{ResNet, ResNetConfig, ResNetDepth, Stage, Stem};
 pub use resnet_blocks::{BasicBlock, Bottleneck, ResBlock};
 pub use taps::{BnStats, BnTap, TapRecorder, Taps, bn_forward};

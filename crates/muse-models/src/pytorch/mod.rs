@@ -122,6 +122,20 @@ pub fn load_pytorch(
     Ok(model)
 }
 
+/// Builds `config`'s model and loads `path` into it: Burnpack (`.bpk`, MUSE-rs's own format)
+/// or a PyTorch state dict (`.pt`, `.pth`, `.bin`, `.safetensors`, see [`load_pytorch`]).
+pub fn load_classifier(
+    config: &ClassifierConfig,
+    path: &Path,
+    device: &Device,
+) -> Result<AnyClassifier, ModelError> {
+    if path.extension().is_some_and(|e| e == "bpk") {
+        crate::io::load_model(config.init(device)?, path)
+    } else {
+        load_pytorch(config, path, device)
+    }
+}
+
 /// Writes `model` (built as `arch`) as safetensors under PyTorch names, with a zero
 /// `num_batches_tracked` per BatchNorm so that a strict `load_state_dict` accepts it. The file
 /// is written beside `path` and renamed into place.
