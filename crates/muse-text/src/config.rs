@@ -58,7 +58,9 @@ impl BertConfig {
                 self.hidden_act
             ));
         }
-        if self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+        if self.num_attention_heads == 0
+            || !self.hidden_size.is_multiple_of(self.num_attention_heads)
+        {
             return Err(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads
@@ -75,12 +77,60 @@ impl BertConfig {
                 return Err(format!("{name} must be positive"));
             }
         }
-        if !(self.layer_norm_eps > 0.0) {
+        if self.layer_norm_eps.is_nan() || self.layer_norm_eps <= 0.0 {
             return Err(format!(
                 "layer_norm_eps must be positive, got {}",
                 self.layer_norm_eps
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minilm() -> BertConfig {
+        serde_json::from_str(
+            r#"{"vocab_size": 30522, "hidden_size": 384, "num_hidden_layers": 6,
+                "num_attention_heads": 12, "intermediate_size": 1536,
+                "max_position_embeddings": 512, "type_vocab_size": 2, "layer_norm_eps": 1e-12,
+                "hidden_act": "gelu"}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_minilm_config_passes_and_bad_fields_are_named() {
+        assert_eq!(minilm().check(), Ok(()));
+        let heads = BertConfig {
+            num_attention_heads: 7,
+            ..minilm()
+        };
+        assert!(heads.check().unwrap_err().contains("num_attention_heads 7"));
+        let act = BertConfig {
+            hidden_act: "relu".into(),
+            ..minilm()
+        };
+        assert!(act.check().unwrap_err().contains("relu"));
+        let eps = BertConfig {
+            layer_norm_eps: f64::NAN,
+            ..minilm()
+        };
+        assert!(eps.check().unwrap_err().contains("layer_norm_eps"));
+    }
+
+    #[test]
+    fn a_missing_or_broken_model_folder_is_a_typed_error() {
+        let dir = std::env::temp_dir().join(format!("muse-text-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let device = Default::default();
+        let err = crate::TextEncoder::load(&dir, &device).unwrap_err();
+        assert!(matches!(err, TextError::Io { .. }) && err.to_string().contains("config.json"));
+        std::fs::write(dir.join("config.json"), "{\"hidden_size\": 3}").unwrap();
+        let err = crate::TextEncoder::load(&dir, &device).unwrap_err();
+        assert!(matches!(err, TextError::Config { .. }), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -177,8 +177,7 @@ fn add_batch_counters(path: &Path, names: &[ModuleName]) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let st = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| e.to_string())?;
     let zero = 0i64.to_le_bytes();
-    let mut views: Vec<(String, TensorView<'_>)> =
-        st.tensors().into_iter().map(|(k, v)| (k, v)).collect();
+    let mut views: Vec<(String, TensorView<'_>)> = st.tensors();
     for n in names.iter().filter(|n| n.batch_norm) {
         let view =
             TensorView::new(safetensors::Dtype::I64, vec![], &zero).map_err(|e| e.to_string())?;
