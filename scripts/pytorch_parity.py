@@ -126,14 +126,19 @@ class ResNet(nn.Module):
         self.classifier_name = classifier
         setattr(self, classifier, nn.Linear(c_in, num_classes))
 
-    def forward(self, x):
+    def features(self, x):
         x = F.relu(self.bn1(self.conv1(x)))
         if self.maxpool is not None:
             x = self.maxpool(x)
         for i in range(self.n_stages):
             x = getattr(self, f"layer{i + 1}")(x)
-        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
-        return getattr(self, self.classifier_name)(x)
+        return x
+
+    def head(self):
+        return getattr(self, self.classifier_name)
+
+    def forward(self, x):
+        return self.head()(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
 
 
 # --- Wide ResNet (DFKD zoo wresnet.py): pre-activation blocks, convShortcut iff widths differ.
@@ -263,11 +268,16 @@ class LeNet5(nn.Module):
         self.conv3, self.bn3 = nn.Conv2d(c2, c3, 3, 1, 1, bias=False), nn.BatchNorm2d(c3)
         self.fc = nn.Linear(c3, num_classes)
 
-    def forward(self, x):
+    def features(self, x):
         x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
         x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
-        x = F.relu(self.bn3(self.conv3(x)))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+        return F.relu(self.bn3(self.conv3(x)))
+
+    def head(self):
+        return self.fc
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
 
 
 WRNS = {"wrn16-1": (16, 1), "wrn16-2": (16, 2), "wrn40-1": (40, 1), "wrn40-2": (40, 2)}

@@ -1,0 +1,290 @@
+//! The three steps of a distillation (issue 5), timed with warm-up and medians:
+//!
+//! - `teacher`: the frozen teacher's forward with every tap (logits, embedding, feature map,
+//!   BatchNorm statistics), no gradient;
+//! - `generator`: one generator step: G forward → augmentation → frozen teacher with taps →
+//!   frozen student + projection → CE + BN + CAM + adversarial KL + AED → backward → Adam step
+//!   (`generation_iteration` with one step: it also re-draws the noisy layers, as every
+//!   iteration does);
+//! - `student`: one student step: pool batch → augmentation → teacher → student + projection →
+//!   KL + L_ed → backward → AdamW step.
+//!
+//! Settings: `fashion-mnist` (the preset's LeNet-5 → ResNet-8×0.5; generation at 20 px ×100
+//! and 28 px ×50, student batch 64 at 28 px) and `cifar` (ResNet-34 → ResNet-18, CIFAR stems,
+//! batch 64 at 28 and 32 px).
+//!
+//! ```text
+//! cargo bench --bench steps -- [--setting fashion-mnist|cifar|all] [--step teacher|generator|student|all]
+//!                              [--res N] [--iters 10] [--warmup 3] [--json]
+//! ```
+//! Peak memory is the process's peak resident set (`VmHWM`): run one step per process (as
+//! `scripts/bench_compare.sh` does) for a per-step figure.
+
+#![allow(missing_docs)]
+
+use std::time::Instant;
+
+use muse::burn::module::Module;
+use muse::burn::nn::{Linear, LinearConfig};
+use muse::burn::optim::AdamWConfig;
+use muse::burn::tensor::{Device, Distribution, Int, Tensor};
+use muse::data::Normalization;
+use muse::engine::{
+    GenerationContext, GeneratorLossWeights, StudentContext, generation_iteration, student_step,
+};
+use muse::generator::GeneratorConfig;
+use muse::losses::{BnMomentum, CamTarget, Radii};
+use muse::models::{AnyClassifier, Arch, BnStats, Classifier, ClassifierConfig, materialize};
+use rand::SeedableRng;
+
+struct Setting {
+    name: &'static str,
+    teacher: (Arch, f64),
+    student: (Arch, f64),
+    channels: usize,
+    native: usize,
+    /// (resolution, generator batch) of the generator and teacher steps.
+    generation: Vec<(usize, usize)>,
+    /// (resolution, batch) of the student step.
+    student_batch: Vec<(usize, usize)>,
+    ngf: usize,
+}
+
+fn settings() -> Vec<Setting> {
+    vec![
+        Setting {
+            name: "fashion-mnist",
+            teacher: (Arch::LeNet5, 1.0),
+            student: (Arch::ResNet8, 0.5),
+            channels: 1,
+            native: 28,
+            generation: vec![(20, 100), (28, 50)],
+            student_batch: vec![(28, 64)],
+            ngf: 32,
+        },
+        Setting {
+            name: "cifar",
+            teacher: (Arch::ResNet34Cifar, 1.0),
+            student: (Arch::ResNet18Cifar, 1.0),
+            channels: 3,
+            native: 32,
+            generation: vec![(28, 64), (32, 64)],
+            student_batch: vec![(28, 64), (32, 64)],
+            ngf: 64,
+        },
+    ]
+}
+
+struct Args {
+    setting: String,
+    step: String,
+    res: Option<usize>,
+    iters: usize,
+    warmup: usize,
+    json: bool,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        setting: "all".into(),
+        step: "all".into(),
+        res: None,
+        iters: 10,
+        warmup: 3,
+        json: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--setting" => a.setting = value(),
+            "--step" => a.step = value(),
+            "--res" => a.res = Some(value().parse().expect("--res N")),
+            "--iters" => a.iters = value().parse().expect("--iters N"),
+            "--warmup" => a.warmup = value().parse().expect("--warmup N"),
+            "--json" => a.json = true,
+            "--bench" => {} // passed by `cargo bench`
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    a
+}
+
+fn net(spec: (Arch, f64), channels: usize, device: &Device) -> AnyClassifier {
+    let m = ClassifierConfig::new(spec.0, 10)
+        .with_in_channels(channels)
+        .with_width_mult(spec.1)
+        .init(device)
+        .expect("a zoo network");
+    materialize(&m);
+    m
+}
+
+/// Peak resident set size of this process so far, in MiB.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Runs `f` `warmup` times untimed, then `iters` times; returns sorted milliseconds.
+fn time(warmup: usize, iters: usize, mut f: impl FnMut()) -> Vec<f64> {
+    for _ in 0..warmup {
+        f();
+    }
+    let mut ms: Vec<f64> = (0..iters)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    ms
+}
+
+fn report(a: &Args, setting: &str, step: &str, res: usize, batch: usize, ms: &[f64]) {
+    let median = ms[ms.len() / 2];
+    let (lo, hi) = (ms[ms.len() / 10], ms[(ms.len() * 9) / 10]);
+    let ips = batch as f64 / (median / 1e3);
+    let peak = peak_rss_mib();
+    let backend = muse_device::backend_name();
+    if a.json {
+        println!(
+            "{{\"impl\":\"burn-{backend}\",\"setting\":\"{setting}\",\"step\":\"{step}\",\"res\":{res},\"batch\":{batch},\"median_ms\":{median:.2},\"p10_ms\":{lo:.2},\"p90_ms\":{hi:.2},\"images_per_s\":{ips:.1},\"peak_rss_mib\":{peak:.0}}}"
+        );
+    } else {
+        println!(
+            "{backend:6} {setting:14} {step:10} {res:4}px ×{batch:<4} median {median:9.2} ms (p10 {lo:.2}, p90 {hi:.2})  {ips:9.1} img/s  peak RSS {peak:.0} MiB"
+        );
+    }
+}
+
+fn main() {
+    let a = args();
+    let device = muse_device::autodiff_device();
+    let plain = muse_device::device();
+    for s in settings() {
+        if a.setting != "all" && a.setting != s.name {
+            continue;
+        }
+        device.seed(0);
+        let norm = Normalization::identity(s.channels);
+        let keep = |res: usize| a.res.is_none_or(|r| r == res);
+        if a.step == "all" || a.step == "teacher" {
+            let teacher = net(s.teacher, s.channels, &plain).frozen();
+            for &(res, batch) in s.generation.iter().filter(|(r, _)| keep(*r)) {
+                let x = Tensor::<4>::random(
+                    [batch, s.channels, res, res],
+                    Distribution::Default,
+                    &plain,
+                );
+                let ms = time(a.warmup, a.iters, || {
+                    let taps = teacher.forward_taps(x.clone(), BnStats::Record);
+                    let _ = taps.logits.into_data();
+                });
+                report(&a, s.name, "teacher", res, batch, &ms);
+            }
+        }
+        let teacher = net(s.teacher, s.channels, &device).frozen();
+        let student = net(s.student, s.channels, &device);
+        let dim = teacher.embedding_dim();
+        let projection: Linear = LinearConfig::new(student.embedding_dim(), dim).init(&device);
+        materialize(&projection);
+        let f_y = Tensor::<2>::random([10, dim], Distribution::Default, &device);
+        let radii = Radii {
+            inner: 0.5,
+            outer: 1.0,
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+        if a.step == "all" || a.step == "generator" {
+            let frozen_student = student.clone().freeze();
+            let frozen_projection = projection.clone().freeze();
+            let weights = GeneratorLossWeights::new();
+            for &(res, batch) in s.generation.iter().filter(|(r, _)| keep(*r)) {
+                let ctx = GenerationContext {
+                    teacher: &teacher,
+                    student: &frozen_student,
+                    projection: Some(&frozen_projection),
+                    label_embeddings: &f_y,
+                    normalization: &norm,
+                    weights: &weights,
+                    cam_target: CamTarget::Full(1.0),
+                    radii,
+                    adversarial: true,
+                    crop_padding: (0.125 * res as f64).round() as usize,
+                    flip: s.channels == 3,
+                    lr: 4e-3,
+                };
+                let mut generator = Some(
+                    GeneratorConfig::new(dim, 10, res, s.channels, batch)
+                        .with_ngf(s.ngf)
+                        .init(&device)
+                        .expect("a generator"),
+                );
+                let labels: Vec<usize> = (0..batch).map(|i| i % 10).collect();
+                let mut bn = BnMomentum::new(0.9);
+                let ms = time(a.warmup, a.iters, || {
+                    let g = generator.take().expect("generator");
+                    let out = generation_iteration(g, &ctx, &labels, 1, &mut bn, &mut rng, &device)
+                        .expect("a generator step");
+                    generator = Some(out.generator);
+                });
+                report(&a, s.name, "generator", res, batch, &ms);
+            }
+        }
+        if a.step == "all" || a.step == "student" {
+            let mut optim = AdamWConfig::new()
+                .with_epsilon(1e-8)
+                .with_weight_decay(1e-4)
+                .init();
+            let ctx = StudentContext {
+                teacher: &teacher,
+                label_embeddings: &f_y,
+                normalization: &norm,
+                tau: 20.0,
+                alpha_ed: 10.0,
+                radii,
+                crop_padding: 4,
+                flip: s.channels == 3,
+            };
+            let mut nets = Some((student, projection));
+            for &(res, batch) in s.student_batch.iter().filter(|(r, _)| keep(*r)) {
+                let images = Tensor::<4>::random(
+                    [batch, s.channels, res, res],
+                    Distribution::Default,
+                    &device,
+                );
+                let labels = Tensor::<1, Int>::from_data(
+                    muse::burn::tensor::TensorData::new(
+                        (0..batch as i64).map(|i| i % 10).collect::<Vec<_>>(),
+                        [batch],
+                    ),
+                    &device,
+                );
+                let ms = time(a.warmup, a.iters, || {
+                    let (st, pr) = nets.take().expect("student");
+                    let (st, pr, _) = student_step(
+                        st,
+                        pr,
+                        &mut optim,
+                        1e-3,
+                        &ctx,
+                        images.clone(),
+                        labels.clone(),
+                        &mut rng,
+                    )
+                    .expect("a student step");
+                    nets = Some((st, pr));
+                });
+                report(&a, s.name, "student", res, batch, &ms);
+            }
+        }
+        let _ = s.native;
+    }
+}

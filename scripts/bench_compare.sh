@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Issue 5's comparison: each step of benches/steps.rs and its PyTorch twin
+# (scripts/bench_pytorch.py), one process per (setting, step, resolution) so peak memory is per
+# step, run one after the other on the same machine; prints the table with Burn / PyTorch ratios.
+#
+#   PYTHON=/path/to/python-with-torch bash scripts/bench_compare.sh [fashion-mnist|cifar|all] [ITERS]
+#
+# Results (JSON lines) go to target/bench-steps.jsonl. Needs PyTorch (never in CI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+SETTING=${1:-all}
+ITERS=${2:-10}
+OUT=target/bench-steps.jsonl
+cargo build --release --bench steps -q 2>/dev/null || cargo build --release --bench steps
+BIN=$(ls -t target/release/deps/steps-* | grep -v '\.d$' | head -1)
+: > "$OUT"
+combos() {
+  [ "$SETTING" = all ] || [ "$SETTING" = fashion-mnist ] && {
+    for r in 20 28; do echo "fashion-mnist teacher $r"; echo "fashion-mnist generator $r"; done
+    echo "fashion-mnist student 28"; }
+  [ "$SETTING" = all ] || [ "$SETTING" = cifar ] && {
+    for r in 28 32; do echo "cifar teacher $r"; echo "cifar generator $r"; echo "cifar student $r"; done; }
+  return 0
+}
+combos | while read -r setting step res; do
+  "$BIN" --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" --json >> "$OUT"
+  "$PYTHON" scripts/bench_pytorch.py --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" --json >> "$OUT"
+done
+"$PYTHON" - "$OUT" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+key = lambda r: (r["setting"], r["step"], r["res"], r["batch"])
+burn = {key(r): r for r in rows if r["impl"].startswith("burn")}
+torch = {key(r): r for r in rows if r["impl"].startswith("pytorch")}
+b0 = next(iter(burn.values()))["impl"]; t0 = next(iter(torch.values()))["impl"]
+print(f"| setting | step | px × batch | {b0} ms | {t0} ms | Burn / PyTorch | Burn img/s | Burn peak MiB | PyTorch peak MiB |")
+print("|---|---|---|---|---|---|---|---|---|")
+for k in burn:
+    b, t = burn[k], torch.get(k)
+    if t is None:
+        continue
+    print(f"| {k[0]} | {k[1]} | {k[2]} × {k[3]} | {b['median_ms']:.1f} | {t['median_ms']:.1f} | "
+          f"**{b['median_ms'] / t['median_ms']:.2f}×** | {b['images_per_s']:.0f} | {b['peak_rss_mib']} | {t['peak_rss_mib']} |")
+PY

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""The three distillation steps of benches/steps.rs in PyTorch, for the speed comparison of
+issue 5 (run by hand where PyTorch is installed; never in CI). Same networks (the classes of
+scripts/pytorch_parity.py), same shapes, same losses (METHOD.md §4), 2 threads, warm-up then
+the median of N.
+
+    python3 scripts/bench_pytorch.py [--setting fashion-mnist|cifar|all] [--step teacher|generator|student|all]
+                                     [--res N] [--iters 10] [--warmup 3] [--json]
+"""
+import argparse
+import json
+import math
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.parametrizations import spectral_norm
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from pytorch_parity import build  # noqa: E402
+
+SETTINGS = {
+    "fashion-mnist": dict(teacher=("lenet5", 1.0), student=("resnet8", 0.5), channels=1,
+                          generation=[(20, 100), (28, 50)], student_batch=[(28, 64)], ngf=32),
+    "cifar": dict(teacher=("resnet34-cifar", 1.0), student=("resnet18-cifar", 1.0), channels=3,
+                  generation=[(28, 64), (32, 64)], student_batch=[(28, 64), (32, 64)], ngf=64),
+}
+
+
+class Generator(nn.Module):
+    """METHOD.md §2: BN1d(f_y) → per-chunk noisy Linear(dim, 1000) → Linear → BN2d →
+    [up ×2 → SN-conv → BN → LReLU] ×2 → SN-conv → sigmoid."""
+
+    def __init__(self, dim, classes, res, channels, batch, ngf):
+        super().__init__()
+        self.res, self.ngf, self.classes = res, ngf, classes
+        self.emb_bn = nn.BatchNorm1d(dim)
+        self.noise = nn.ModuleList([nn.Linear(dim, 1000) for _ in range(math.ceil(batch / classes))])
+        self.l1 = nn.Linear(1000, 2 * ngf * (res // 4) ** 2)
+        self.bn0 = nn.BatchNorm2d(2 * ngf)
+        self.conv1 = spectral_norm(nn.Conv2d(2 * ngf, 2 * ngf, 3, 1, 1))
+        self.bn1 = nn.BatchNorm2d(2 * ngf)
+        self.conv2 = spectral_norm(nn.Conv2d(2 * ngf, ngf, 3, 1, 1))
+        self.bn2 = nn.BatchNorm2d(ngf)
+        self.conv3 = spectral_norm(nn.Conv2d(ngf, channels, 3, 1, 1))
+
+    def reinit_noise(self):
+        for z in self.noise:
+            nn.init.normal_(z.weight)
+            nn.init.zeros_(z.bias)
+
+    def forward(self, f_y):
+        e = self.emb_bn(f_y)
+        z = torch.cat([self.noise[i](c) for i, c in enumerate(torch.split(e, self.classes))])
+        x = self.bn0(self.l1(z).view(-1, 2 * self.ngf, self.res // 4, self.res // 4))
+        x = F.leaky_relu(self.bn1(self.conv1(F.interpolate(x, scale_factor=2))), 0.2)
+        x = F.leaky_relu(self.bn2(self.conv2(F.interpolate(x, scale_factor=2))), 0.2)
+        return torch.sigmoid(self.conv3(x))
+
+
+class BnTaps:
+    """Forward hooks recording every BatchNorm2d input's batch mean / biased variance."""
+
+    def __init__(self, model):
+        self.stats = []
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.register_forward_hook(self.hook)
+
+    def hook(self, module, inputs, _output):
+        x = inputs[0]
+        self.stats.append((x.mean((0, 2, 3)), x.var((0, 2, 3), unbiased=False), module))
+
+    def loss(self):
+        out = sum(torch.norm(m - mod.running_mean, 2) + torch.norm(v - mod.running_var, 2)
+                  for m, v, mod in self.stats)
+        self.stats = []
+        return out
+
+
+def crop_flip(x, pad, flip):
+    b, _, h, w = x.shape
+    xp = F.pad(x, (pad, pad, pad, pad))
+    i, j = torch.randint(0, 2 * pad + 1, (2,)).tolist()
+    x = xp[:, :, i:i + h, j:j + w]
+    return torch.flip(x, [3]) if flip and torch.rand(()) < 0.5 else x
+
+
+def taps(model, x):
+    fmap = model.features(x)
+    emb = torch.flatten(F.adaptive_avg_pool2d(fmap, 1), 1)
+    return model.head()(emb), emb, fmap
+
+
+def timeit(warmup, iters, f):
+    for _ in range(warmup):
+        f()
+    ms = []
+    for _ in range(iters):
+        t = time.perf_counter()
+        f()
+        ms.append((time.perf_counter() - t) * 1e3)
+    return sorted(ms)
+
+
+def report(args, setting, step, res, batch, ms):
+    median = ms[len(ms) // 2]
+    lo, hi = ms[len(ms) // 10], ms[len(ms) * 9 // 10]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row = dict(impl=f"pytorch-{torch.__version__.split('+')[0]}", setting=setting, step=step, res=res,
+               batch=batch, median_ms=round(median, 2), p10_ms=round(lo, 2), p90_ms=round(hi, 2),
+               images_per_s=round(batch / (median / 1e3), 1), peak_rss_mib=round(peak))
+    if args.json:
+        print(json.dumps(row), flush=True)
+    else:
+        print(f"torch  {setting:14} {step:10} {res:4}px ×{batch:<4} median {median:9.2f} ms "
+              f"(p10 {lo:.2f}, p90 {hi:.2f})  {row['images_per_s']:9.1f} img/s  peak RSS {peak:.0f} MiB")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--setting", default="all")
+    p.add_argument("--step", default="all")
+    p.add_argument("--res", type=int)
+    p.add_argument("--iters", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args()
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    for name, s in SETTINGS.items():
+        if args.setting not in ("all", name):
+            continue
+        c = s["channels"]
+        keep = lambda r: args.res is None or args.res == r  # noqa: E731
+        teacher = build(s["teacher"][0], 10, c, s["teacher"][1]).eval()
+        for prm in teacher.parameters():
+            prm.requires_grad_(False)
+        student = build(s["student"][0], 10, c, s["student"][1])
+        dim = teacher.head().in_features
+        projection = nn.Linear(student.head().in_features, dim)
+        f_y = torch.randn(10, dim)
+        r_i, r_o = 0.5, 1.0
+        if args.step in ("all", "teacher"):
+            bn_t = BnTaps(teacher)
+            for res, batch in filter(lambda rb: keep(rb[0]), s["generation"]):
+                x = torch.rand(batch, c, res, res)
+
+                def fwd():
+                    with torch.no_grad():
+                        taps(teacher, x)
+                    bn_t.stats = []
+                report(args, name, "teacher", res, batch, timeit(args.warmup, args.iters, fwd))
+        if args.step in ("all", "generator"):
+            bn_t = BnTaps(teacher)
+            student.eval()
+            for res, batch in filter(lambda rb: keep(rb[0]), s["generation"]):
+                g = Generator(dim, 10, res, c, batch, s["ngf"])
+                y = torch.arange(batch) % 10
+                pad = round(0.125 * res)
+
+                def gen_step():
+                    g.reinit_noise()
+                    opt = torch.optim.Adam(g.parameters(), 4e-3, betas=(0.5, 0.999), eps=1e-8)
+                    x = g(f_y[y])
+                    xa = crop_flip(x, pad, c == 3)
+                    bn_t.stats = []
+                    t_logits, _, fmap = taps(teacher, xa)
+                    ce = F.cross_entropy(t_logits, y)
+                    bn = bn_t.loss()
+                    w = teacher.head().weight[y]  # [b, C]
+                    cam = torch.einsum("bc,bchw->bhw", w, fmap)
+                    l_cam = F.relu(1.0 - cam).mean()
+                    s_logits, s_emb, _ = taps(student, xa)
+                    mask = (s_logits.argmax(1) == t_logits.argmax(1)).float()
+                    kl = (F.softmax(t_logits, 1) * (F.log_softmax(t_logits, 1) - F.log_softmax(s_logits, 1))).sum(1)
+                    adv = -(mask * kl).mean()
+                    d = ((projection(s_emb) - f_y[y]) ** 2).mean(1)
+                    aed = F.relu(r_o - d).mean()
+                    loss = 0.5 * ce + 10 * bn + 0.1 * l_cam + 1.3 * adv + 5 * aed
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    loss.item()
+                report(args, name, "generator", res, batch, timeit(args.warmup, args.iters, gen_step))
+            student.train()
+        if args.step in ("all", "student"):
+            opt = torch.optim.AdamW(list(student.parameters()) + list(projection.parameters()),
+                                    1e-3, eps=1e-8, weight_decay=1e-4)
+            for res, batch in filter(lambda rb: keep(rb[0]), s["student_batch"]):
+                x = torch.rand(batch, c, res, res)
+                y = torch.arange(batch) % 10
+
+                def student_step():
+                    xa = crop_flip(x, 4, c == 3)
+                    with torch.no_grad():
+                        t_logits = teacher(xa)
+                    s_logits, s_emb, _ = taps(student, xa)
+                    kl = F.kl_div(F.log_softmax(s_logits / 20, 1), F.softmax(t_logits / 20, 1),
+                                  reduction="batchmean") * 400
+                    d = ((projection(s_emb) - f_y[y]) ** 2).mean(1)
+                    loss = kl + 10 * F.relu(d - r_i).mean()
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                    loss.item()
+                report(args, name, "student", res, batch, timeit(args.warmup, args.iters, student_step))
+
+
+if __name__ == "__main__":
+    main()
