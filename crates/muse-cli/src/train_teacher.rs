@@ -35,6 +35,11 @@ pub struct Args {
     /// Peak learning rate (AdamW, cosine decay).
     #[arg(long, default_value_t = 2e-3)]
     lr: f64,
+    /// Multi-scale training: half the batches are resampled to a random side between this and
+    /// the image size and fed at that side, so the teacher also works on the low-resolution
+    /// images MUSE generates (e.g. `--min-side 32` with `--image-size 64`).
+    #[arg(long)]
+    min_side: Option<usize>,
     /// Seed of initialisation, shuffling and augmentation.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -75,6 +80,7 @@ pub fn run(args: Args) -> Result<()> {
         .with_batch_size(args.batch_size)
         .with_lr(args.lr)
         .with_crop_padding((h / 14).max(1))
+        .with_min_side(args.min_side)
         .with_seed(args.seed);
     let mut bars = Bars::default();
     let (model, losses) = train_supervised(

@@ -5,12 +5,14 @@
 
 use burn::config::Config;
 use burn::optim::{AdamWConfig, GradientsParams};
-use burn::tensor::Device;
+use burn::tensor::module::interpolate;
+use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
+use burn::tensor::{Device, Tensor};
 use muse_data::{ImageDataset, Normalization, batch_indices, random_crop_flip};
 use muse_losses::cross_entropy;
 use muse_models::Classifier;
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use crate::error::EngineError;
 use crate::observer::Observer;
@@ -36,6 +38,12 @@ pub struct SupervisedConfig {
     /// Random horizontal flips.
     #[config(default = false)]
     pub flip: bool,
+    /// Multi-scale training: with probability ½ a batch is resampled (bilinear) to a random
+    /// side between this and the data's side (a multiple of 4) and fed at that side, so the
+    /// classifier also recognises lower-resolution inputs, which MUSE's low-resolution
+    /// generation assumes of a teacher. `None`: every batch at the data's side.
+    #[config(default = "None")]
+    pub min_side: Option<usize>,
     /// Seed of the shuffling and augmentation.
     #[config(default = 0)]
     pub seed: u64,
@@ -55,6 +63,9 @@ impl SupervisedConfig {
         }
         if self.batch_size == 0 {
             return bad("batch_size", "must be at least 1");
+        }
+        if self.min_side.is_some_and(|m| m < 4) {
+            return bad("min_side", "must be at least 4");
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return bad("lr", "must be positive and finite");
@@ -108,6 +119,10 @@ pub fn train_supervised<M: Classifier>(
         for (step, idx) in batches.iter().enumerate() {
             let (x, y) = train.batch(idx, device)?;
             let x = random_crop_flip(x, config.crop_padding, config.flip, &mut rng);
+            let x = match config.min_side {
+                Some(min) => random_rescale(x, min, &mut rng),
+                None => x,
+            };
             let logits = model.forward(normalization.apply(x)?);
             let loss = cross_entropy(logits, y)?;
             let value: f32 = loss.clone().into_scalar();
@@ -131,9 +146,49 @@ pub fn train_supervised<M: Classifier>(
     Ok((model, epoch_losses))
 }
 
+/// With probability ½, `x` resampled to a random side in `[min, side]` (multiples of 4).
+///
+/// # Shapes
+/// - `x`: `[batch, c, side, side]` → `[batch, c, s, s]`
+fn random_rescale(x: Tensor<4>, min: usize, rng: &mut impl Rng) -> Tensor<4> {
+    let side = x.dims()[2];
+    if min >= side || rng.random_bool(0.5) {
+        return x;
+    }
+    let s = 4 * rng.random_range(min.div_ceil(4)..=side / 4);
+    if s == side {
+        return x;
+    }
+    interpolate(
+        x,
+        InterpolateOptions::new(InterpolateMode::Bilinear)
+            .with_align_corners(false)
+            .with_output_size([s, s]),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn random_rescale_picks_multiples_of_four_in_range_or_keeps_the_batch() {
+        let device = muse_device::device();
+        let x = Tensor::<4>::ones([2, 1, 16, 16], &device);
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..60 {
+            let y = random_rescale(x.clone(), 8, &mut rng);
+            let [b, c, h, w] = y.dims();
+            assert_eq!((b, c, h), (2, 1, w));
+            seen.insert(h);
+            // Bilinear resampling of a constant image is the constant.
+            let v: f32 = y.mean().into_scalar();
+            assert!((v - 1.0).abs() < 1e-5);
+        }
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![8, 12, 16]);
+        assert!(SupervisedConfig::new().with_min_side(Some(2)).validate().is_err());
+    }
     use crate::evaluate::evaluate;
     use crate::observer::Silent;
     use muse_models::{Arch, ClassifierConfig};
