@@ -5,7 +5,10 @@ scripts/pytorch_parity.py), same shapes, same losses (METHOD.md §4), 2 threads,
 the median of N.
 
     python3 scripts/bench_pytorch.py [--setting fashion-mnist|cifar|all] [--step teacher|generator|student|all]
-                                     [--res N] [--iters 10] [--warmup 3] [--json]
+                                     [--res N] [--iters 10] [--warmup 3] [--json] [--flops]
+
+--flops counts the floating-point operations of one step (torch.utils.flop_counter: matmuls
+and convolutions, forward and backward) instead of timing it.
 """
 import argparse
 import json
@@ -21,6 +24,8 @@ from torch.nn.utils.parametrizations import spectral_norm
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
 from pytorch_parity import build  # noqa: E402
+
+ARGS = None
 
 SETTINGS = {
     "fashion-mnist": dict(teacher=("lenet5", 1.0), student=("resnet8", 0.5), channels=1,
@@ -96,6 +101,11 @@ def taps(model, x):
 
 
 def timeit(warmup, iters, f):
+    if ARGS.flops:
+        from torch.utils.flop_counter import FlopCounterMode
+        with FlopCounterMode(display=False) as counter:
+            f()
+        return [counter.get_total_flops() / 1e9]
     for _ in range(warmup):
         f()
     ms = []
@@ -107,6 +117,9 @@ def timeit(warmup, iters, f):
 
 
 def report(args, setting, step, res, batch, ms):
+    if args.flops:
+        print(json.dumps(dict(setting=setting, step=step, res=res, batch=batch, gflop=round(ms[0], 3))), flush=True)
+        return
     median = ms[len(ms) // 2]
     lo, hi = ms[len(ms) // 10], ms[len(ms) * 9 // 10]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -128,7 +141,10 @@ def main():
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--flops", action="store_true", help="count FLOPs of one step instead of timing")
     args = p.parse_args()
+    global ARGS
+    ARGS = args
     torch.set_num_threads(2)
     torch.manual_seed(0)
     for name, s in SETTINGS.items():
