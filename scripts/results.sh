@@ -4,6 +4,7 @@
 #
 #   bash scripts/results.sh a          # setting (a): 28 px, LeNet-5 teacher (embedded)
 #   bash scripts/results.sh b          # setting (b): 64 px, ImageNet-style ResNet-18x0.25 teacher
+#   bash scripts/results.sh b-ms       # setting (b) with a multi-scale (32-64 px) teacher
 #   bash scripts/results.sh ablation   # CAM / ED ablation on setting (a), 5%
 #   python3 scripts/results_table.py   # the tables
 #
@@ -44,6 +45,19 @@ case "${1:-a}" in
       cell "$OUT/b/muse-s-32-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method muse-s --ratio "$r" --seed "$s"
       cell "$OUT/b/muse-32-48-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method muse --ratio "$r" --seed "$s"
     done; done ;;
+  b-ms)
+    # Setting (b) with a multi-scale teacher (trained at 32-64 px, fed at that side), which
+    # recognises the half-resolution images MUSE generates; the plain (b) teacher does not.
+    T=${TEACHER64MS:-runs/teachers/resnet18x0.25-fmnist64-ms.bpk}
+    if [ ! -f "$T" ]; then
+      "$MUSE" train-teacher --data fashion-mnist --image-size 64 --arch resnet18 --width 0.25 \
+        --epochs 2 --min-side 32 --out "$T"
+    fi
+    for r in $RATIOS; do for s in $SEEDS; do
+      cell "$OUT/b-ms/muse-s-32-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method muse-s --ratio "$r" --seed "$s"
+      cell "$OUT/b-ms/muse-32-48-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method muse --ratio "$r" --seed "$s"
+      cell "$OUT/b-ms/nayer-64-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method nayer --ratio "$r" --seed "$s"
+    done; done ;;
   ablation)
     for s in $SEEDS; do
       cell "$OUT/ablation/muse-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s"
@@ -51,5 +65,5 @@ case "${1:-a}" in
       cell "$OUT/ablation/no-ed-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-ed
       cell "$OUT/ablation/neither-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-cam --no-ed
     done ;;
-  *) echo "usage: $0 a|b|ablation" >&2; exit 2 ;;
+  *) echo "usage: $0 a|b|b-ms|ablation" >&2; exit 2 ;;
 esac
