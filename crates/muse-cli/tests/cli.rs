@@ -16,6 +16,20 @@ fn muse(args: &[&str]) -> std::process::Output {
         .expect("the muse binary runs")
 }
 
+/// Fails the test with the command's stderr unless it succeeded.
+fn succeeded(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A JSON file of a run directory.
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
 /// A random 3-class grey 12 px LeNet-5 with its card (the `tiny` preset's teacher).
 fn tiny_teacher(dir: &Path) -> String {
     let c = preset("tiny", muse::engine::Method::Muse, 0.1).unwrap();
@@ -65,11 +79,7 @@ fn a_tiny_run_writes_its_outputs_and_resumes_to_the_same_result() {
         "5",
     ];
     let out = muse(&[&common[..], &["--out", straight.to_str().unwrap()]].concat());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     for f in [
         "config.json",
         "metrics.jsonl",
@@ -100,19 +110,11 @@ fn a_tiny_run_writes_its_outputs_and_resumes_to_the_same_result() {
         ]
         .concat(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(metrics(&split).len(), 2);
     assert!(!split.join("summary.json").exists());
     let out = muse(&["distill", "--out", split.to_str().unwrap(), "--resume"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     assert_eq!(
         metrics(&split),
         m,
@@ -200,11 +202,7 @@ fn embed_labels_writes_the_reference_embeddings() {
         "--out",
         out_path.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let emb = muse::engine::LabelEmbeddings::load(&out_path, 10).unwrap();
     assert_eq!(emb.dim(), 384);
     // Reference (issue 4): "a photo of a Trouser" starts −0.038226, 0.035155, −0.009156.
@@ -242,13 +240,8 @@ fn a_run_with_class_name_embeddings_uses_them() {
         "--out",
         run.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let config: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run.join("config.json")).unwrap()).unwrap();
+    succeeded(&out);
+    let config = read_json(&run.join("config.json"));
     let text = &config["label_embedding"]["Text"];
     assert_eq!(
         text["class_names"],
@@ -302,11 +295,7 @@ fn a_config_file_brings_its_own_teacher() {
         ]
         .concat(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let second = dir.path().join("second");
     let config = first.join("config.json");
     let out = muse(&[
@@ -317,13 +306,8 @@ fn a_config_file_brings_its_own_teacher() {
         "--out",
         second.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let c: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(second.join("config.json")).unwrap()).unwrap();
+    succeeded(&out);
+    let c = read_json(&second.join("config.json"));
     assert_eq!(c["teacher"]["weights"], teacher.as_str());
 }
 
@@ -339,11 +323,7 @@ fn export_writes_pytorch_names_and_eval_reads_pytorch_files() {
         "--out",
         out_path.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     // LeNet-5's PyTorch names (scripts/pytorch_parity.py), counters included.
     let bytes = std::fs::read(&out_path).unwrap();
     let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();

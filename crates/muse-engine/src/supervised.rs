@@ -187,7 +187,12 @@ mod tests {
             assert!((v - 1.0).abs() < 1e-5);
         }
         assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![8, 12, 16]);
-        assert!(SupervisedConfig::new().with_min_side(Some(2)).validate().is_err());
+        assert!(
+            SupervisedConfig::new()
+                .with_min_side(Some(2))
+                .validate()
+                .is_err()
+        );
     }
     use crate::evaluate::evaluate;
     use crate::observer::Silent;

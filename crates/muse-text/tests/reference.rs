@@ -6,18 +6,7 @@
 
 use muse_text::{DEFAULT_PROMPT, TextEncoder, find_model_dir};
 
-const FASHION: [&str; 10] = [
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
-];
+use muse_data::FASHION_MNIST_CLASSES as FASHION;
 
 fn encoder() -> Option<TextEncoder> {
     if std::env::var_os("MUSE_SKIP_TEXT_MODEL").is_some() {
