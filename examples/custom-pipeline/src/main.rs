@@ -118,12 +118,12 @@ fn main() -> Result<()> {
         } else {
             "fashion-mnist"
         },
-        Method::MuseS,
-        0.1,
+        Method::Nayer,
+        0.3,
     )?;
     config.teacher.weights = Some("in memory".into());
     config.native_resolution = side;
-    config.generation.resolutions = vec![side / 2 + side / 4 - (side / 2 + side / 4) % 4];
+    config.generation.resolutions = vec![side];
     config.epochs = if name == "digits" { 30 } else { 5 };
     config.student_training.steps = 50;
     config.validate()?;
