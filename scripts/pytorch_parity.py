@@ -300,7 +300,7 @@ def build(arch, num_classes, channels, width):
 # name, arch, width, channels, resolution, container
 FIXTURES = [
     ("resnet8", "resnet8", 0.5, 3, 32, "legacy-pth"),
-    ("resnet20", "resnet20", 0.25, 3, 32, "pth"),
+    ("resnet20", "resnet20", 0.25, 3, 32, "prefixed"),
     ("resnet18-cifar", "resnet18-cifar", 0.0625, 3, 32, "checkpoint-dataparallel"),
     ("resnet34-cifar", "resnet34-cifar", 0.0625, 3, 32, "safetensors"),
     ("resnet18", "resnet18", 0.0625, 3, 64, "pth"),
@@ -346,6 +346,11 @@ def save_weights(model, path_base, container):
         wrapped = {"module." + k: v for k, v in sd.items()}
         opt = {"state": {0: {"momentum_buffer": torch.zeros(3)}}, "param_groups": [{"lr": 0.1}]}
         torch.save({"epoch": 3, "state_dict": wrapped, "optimizer": opt}, path)
+    elif container == "prefixed":
+        # A plain state dict of a wrapper module (`self.model = net`): keys start with `model.`
+        # but there is no `model` entry to descend into.
+        path = path_base + ".pth"
+        torch.save({"model." + k: v for k, v in sd.items()}, path)
     elif container == "checkpoint-model":
         path = path_base + ".pth"
         torch.save({"model": sd, "epoch": 1}, path)

@@ -25,14 +25,16 @@ fi
 
 if [ ! -f "$MUSE_DATA_DIR/digits.csv.gz" ]; then
   tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
   python3 -m pip download --no-deps --only-binary=:all: -q -d "$tmp" "scikit-learn==1.9.1"
+  # Written beside the target and renamed: an interrupted run leaves no half file behind.
   python3 - "$tmp" "$MUSE_DATA_DIR/digits.csv.gz" <<'PY'
-import glob, sys, zipfile
+import glob, os, sys, zipfile
 wheel = glob.glob(sys.argv[1] + "/scikit_learn-*.whl")[0]
-with zipfile.ZipFile(wheel) as z, open(sys.argv[2], "wb") as out:
+with zipfile.ZipFile(wheel) as z, open(sys.argv[2] + ".partial", "wb") as out:
     out.write(z.read("sklearn/datasets/data/digits.csv.gz"))
+os.replace(sys.argv[2] + ".partial", sys.argv[2])
 PY
-  rm -rf "$tmp"
 fi
 
 bash scripts/fetch_text_model.sh >/dev/null

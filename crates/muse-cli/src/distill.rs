@@ -237,30 +237,29 @@ fn label_source(args: &Args, teacher: &TeacherSpec) -> Result<Option<LabelEmbedd
         .prompt
         .clone()
         .unwrap_or_else(|| muse::text::DEFAULT_PROMPT.into());
-    Ok(match args.labels.as_deref() {
-        Some("class-center") => Some(LabelEmbeddingSource::ClassCenter),
-        Some("text") => Some(LabelEmbeddingSource::Text {
-            model_dir: Some(muse::text::find_model_dir()?),
-            prompt,
+    let text_flags = args.class_names.is_some() || args.prompt.is_some();
+    let text = |names: Option<Vec<String>>| -> Result<LabelEmbeddingSource> {
+        muse::text::find_model_dir()?;
+        Ok(LabelEmbeddingSource::Text {
+            model_dir: None,
+            prompt: prompt.clone(),
             class_names: names.context(
-                "--labels text needs the class names: pass --class-names FILE (one per line)",
+                "class-name embeddings need the class names: pass --class-names FILE (one per line)",
             )?,
-        }),
+        })
+    };
+    Ok(match args.labels.as_deref() {
+        Some(other) if other != "text" && text_flags => {
+            bail!("--class-names and --prompt only apply to --labels text (not `{other}`)")
+        }
+        Some("class-center") => Some(LabelEmbeddingSource::ClassCenter),
+        Some("text") => Some(text(names)?),
         Some(path) => Some(LabelEmbeddingSource::File(PathBuf::from(path))),
-        None if args.config.is_none() => names
-            .and_then(|n| LabelEmbeddingSource::text_if_available(&n))
-            .map(|source| match source {
-                LabelEmbeddingSource::Text {
-                    model_dir,
-                    class_names,
-                    ..
-                } => LabelEmbeddingSource::Text {
-                    model_dir,
-                    prompt,
-                    class_names,
-                },
-                other => other,
-            }),
+        // --class-names / --prompt ask for class-name embeddings.
+        None if text_flags => Some(text(names)?),
+        None if args.config.is_none() => {
+            names.and_then(|n| LabelEmbeddingSource::text_if_available(&n))
+        }
         None => None,
     })
 }
@@ -344,11 +343,18 @@ pub fn run(args: Args) -> Result<()> {
         },
         None => (None, None),
     };
+    // The normalisation both networks see: --normalization, else the one this run recorded
+    // (a resumed run keeps it), else the teacher card's, else the evaluation data's.
+    let recorded = run.root().join("normalization.json");
     let normalization = match (&card, &eval) {
         _ if args.normalization.is_some() => crate::eval::normalization(
             args.normalization.as_deref().unwrap_or_default(),
             config.channels,
         )?,
+        _ if args.resume && recorded.is_file() => {
+            serde_json::from_slice(&std::fs::read(&recorded)?)
+                .with_context(|| format!("{} is not a normalisation", recorded.display()))?
+        }
         (Some(c), _) => c.normalization.clone(),
         (None, Some(e)) => e.normalization.clone(),
         (None, None) => {
@@ -356,6 +362,7 @@ pub fn run(args: Args) -> Result<()> {
             Normalization::identity(config.channels)
         }
     };
+    muse::engine::write_atomic(&recorded, &serde_json::to_vec_pretty(&normalization)?)?;
 
     let device = muse_device::autodiff_device();
     let teacher = config.load_teacher(&device)?;
@@ -397,13 +404,18 @@ pub fn run(args: Args) -> Result<()> {
         )?
     };
     eprintln!(
-        "{} run in {}: {} → {}, generation at {:?} px, {} epochs; backend {}",
+        "{} run in {}: {} → {}, generation at {:?} px, {} epochs, label embeddings: {}; backend {}",
         method_name(config.method),
         run.root().display(),
         config.teacher.arch.name(),
         config.student.arch.name(),
         config.generation.resolutions,
         config.epochs,
+        match &config.label_embedding {
+            LabelEmbeddingSource::Text { .. } => "class names (all-MiniLM-L6-v2)".to_string(),
+            LabelEmbeddingSource::ClassCenter => "teacher class centres".to_string(),
+            LabelEmbeddingSource::File(p) => p.display().to_string(),
+        },
         muse_device::backend_name()
     );
 

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::Parser;
 use muse::data::{Split, load};
 use muse::engine::{ModelCard, SupervisedConfig, evaluate, train_supervised};
@@ -69,6 +69,11 @@ pub fn run(args: Args) -> Result<()> {
         train.data.num_classes(),
         muse_device::backend_name()
     );
+    if let Some(m) = args.min_side
+        && !(4..h).contains(&m)
+    {
+        bail!("--min-side {m} must be at least 4 and below the image side {h}");
+    }
     let device = muse_device::autodiff_device();
     device.seed(args.seed);
     let model = ClassifierConfig::new(args.arch, train.data.num_classes())

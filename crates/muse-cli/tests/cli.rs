@@ -82,6 +82,7 @@ fn a_tiny_run_writes_its_outputs_and_resumes_to_the_same_result() {
     succeeded(&out);
     for f in [
         "config.json",
+        "normalization.json",
         "metrics.jsonl",
         "summary.json",
         "student.bpk",
@@ -164,6 +165,21 @@ fn bad_flags_are_refused_before_any_work() {
         !run.join("config.json").exists(),
         "nothing written for a bad config"
     );
+    // Text-embedding flags with another label source are refused, not ignored.
+    let out = muse(&[
+        "distill",
+        "--preset",
+        "tiny",
+        "--teacher",
+        &teacher,
+        "--labels",
+        "class-center",
+        "--prompt",
+        "a {}",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only apply to --labels text"));
     let out = muse(&["distill", "--preset", "nope", "--teacher", &teacher]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown preset `nope`"));
     let out = muse(&[
@@ -204,6 +220,19 @@ fn embed_labels_writes_the_reference_embeddings() {
     ]);
     succeeded(&out);
     let emb = muse::engine::LabelEmbeddings::load(&out_path, 10).unwrap();
+    // MUSE_TEXT_MODEL wins over every other place: a wrong one is an error, not skipped.
+    let out = Command::new(env!("CARGO_BIN_EXE_muse"))
+        .args([
+            "embed-labels",
+            "--names",
+            "fashion-mnist",
+            "--out",
+            out_path.to_str().unwrap(),
+        ])
+        .env("MUSE_TEXT_MODEL", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MUSE_TEXT_MODEL"));
     assert_eq!(emb.dim(), 384);
     // Reference (issue 4): "a photo of a Trouser" starts −0.038226, 0.035155, −0.009156.
     for (got, want) in emb.rows()[1]

@@ -34,10 +34,11 @@ pub enum LabelEmbeddingSource {
 impl LabelEmbeddingSource {
     /// Class-name embeddings with the default prompt, when the text model is installed;
     /// `None` otherwise (callers then keep [`LabelEmbeddingSource::ClassCenter`]).
+    /// The model folder is not recorded (`None`: found again where the run resumes).
     pub fn text_if_available(class_names: &[String]) -> Option<Self> {
-        let dir = muse_text::find_model_dir().ok()?;
+        muse_text::find_model_dir().ok()?;
         Some(Self::Text {
-            model_dir: Some(dir),
+            model_dir: None,
             prompt: muse_text::DEFAULT_PROMPT.into(),
             class_names: class_names.to_vec(),
         })

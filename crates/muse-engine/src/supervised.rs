@@ -155,7 +155,11 @@ fn random_rescale(x: Tensor<4>, min: usize, rng: &mut impl Rng) -> Tensor<4> {
     if min >= side || rng.random_bool(0.5) {
         return x;
     }
-    let s = 4 * rng.random_range(min.div_ceil(4)..=side / 4);
+    let (lo, hi) = (min.div_ceil(4), side / 4);
+    if lo > hi {
+        return x;
+    }
+    let s = 4 * rng.random_range(lo..=hi);
     if s == side {
         return x;
     }
@@ -187,6 +191,14 @@ mod tests {
             assert!((v - 1.0).abs() < 1e-5);
         }
         assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![8, 12, 16]);
+        // No multiple of 4 in [29, 30]: the batch is kept, nothing panics.
+        let odd = Tensor::<4>::ones([1, 1, 30, 30], &device);
+        for _ in 0..10 {
+            assert_eq!(
+                random_rescale(odd.clone(), 29, &mut rng).dims(),
+                [1, 1, 30, 30]
+            );
+        }
         assert!(
             SupervisedConfig::new()
                 .with_min_side(Some(2))

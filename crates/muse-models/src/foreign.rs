@@ -10,8 +10,8 @@ use std::path::Path;
 
 use burn::module::Module;
 use burn::store::{
-    ApplyError, ApplyResult, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter, PytorchStore,
-    SafetensorsStore,
+    ApplyError, ApplyResult, KeyRemapper, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter,
+    PytorchStore, SafetensorsStore,
 };
 
 use crate::error::ModelError;
@@ -57,9 +57,9 @@ impl ForeignFormat {
     }
 }
 
-/// Loads `path` into `module` after rewriting every key with `rules` (in order), then
-/// [`WRAPPER_RULES`] (wrappers are stripped first). Keys ending with an entry of `ignore` (for example `num_batches_tracked`) may be
-/// left unused. Returns the module with every parameter and buffer replaced, or an error listing
+/// Loads `path` into `module` after stripping wrapper prefixes ([`WRAPPER_RULES`]) and then
+/// rewriting every key with `rules`, in order (each rule sees the previous ones' output). Keys
+/// ending with an entry of `ignore` (for example `num_batches_tracked`) may be left unused. Returns the module with every parameter and buffer replaced, or an error listing
 /// each problem; on error the caller's module is dropped, never half-loaded.
 pub fn load_foreign<M: Module, A: AsRef<str>, B: AsRef<str>>(
     mut module: M,
@@ -77,18 +77,17 @@ pub fn load_foreign<M: Module, A: AsRef<str>, B: AsRef<str>>(
         path: path.to_path_buf(),
         problems,
     };
-    let all_rules: Vec<(&str, &str)> = WRAPPER_RULES
-        .iter()
-        .copied()
-        .chain(rules.iter().map(|(a, b)| (a.as_ref(), b.as_ref())))
-        .collect();
+    let remapper = KeyRemapper::from_pattern_iter(
+        WRAPPER_RULES
+            .iter()
+            .copied()
+            .chain(rules.iter().map(|(a, b)| (a.as_ref(), b.as_ref()))),
+    )
+    .map_err(|e| fail(vec![format!("bad key rule: {e}")]))?;
     let result = match ForeignFormat::of(path)? {
         ForeignFormat::Safetensors => {
-            let mut store = SafetensorsStore::from_file(path);
-            for (from, to) in &all_rules {
-                store = store.with_key_remapping(from, *to);
-            }
-            let mut store = store
+            let mut store = SafetensorsStore::from_file(path)
+                .remap(remapper)
                 .with_from_adapter(PyTorchToBurnAdapter)
                 .skip_enum_variants(true)
                 .map_indices_contiguous(false)
@@ -97,20 +96,25 @@ pub fn load_foreign<M: Module, A: AsRef<str>, B: AsRef<str>>(
             apply(&mut module, &mut store)
         }
         ForeignFormat::PyTorch => {
-            let mut store = PytorchStore::from_file(path);
-            // A training checkpoint holds the weights under one entry, next to optimizer state.
-            if let Some(key) = wrapped_under(path).map_err(|e| fail(vec![e]))? {
-                store = store.with_top_level_key(key);
+            let store = |top: Option<&str>| {
+                let mut s = PytorchStore::from_file(path);
+                if let Some(top) = top {
+                    s = s.with_top_level_key(top);
+                }
+                s.remap(remapper.clone())
+                    .skip_enum_variants(true)
+                    .map_indices_contiguous(false)
+                    .allow_partial(true)
+                    .validate(false)
+            };
+            // A training checkpoint holds the weights under one entry, next to optimizer
+            // state: read only that entry. A plain state dict whose keys merely start with
+            // `model.` has no such entry; the wrapper rule strips the prefix instead.
+            match wrapped_under(path).map_err(|e| fail(vec![e]))? {
+                Some(top) => apply(&mut module, &mut store(Some(top)))
+                    .or_else(|_| apply(&mut module, &mut store(None))),
+                None => apply(&mut module, &mut store(None)),
             }
-            for (from, to) in &all_rules {
-                store = store.with_key_remapping(from, *to);
-            }
-            let mut store = store
-                .skip_enum_variants(true)
-                .map_indices_contiguous(false)
-                .allow_partial(true)
-                .validate(false);
-            apply(&mut module, &mut store)
         }
     }
     .map_err(|e| fail(vec![e]))?;
@@ -122,8 +126,9 @@ pub fn load_foreign<M: Module, A: AsRef<str>, B: AsRef<str>>(
     }
 }
 
-/// `Some("state_dict")` / `Some("model")` when a PyTorch file holds its weights under that
-/// entry of a checkpoint dictionary.
+/// `Some("state_dict")` / `Some("model")` when a PyTorch file may hold its weights under that
+/// entry of a checkpoint dictionary (some keys carry the prefix and others do not, e.g. an
+/// optimizer's buffers).
 fn wrapped_under(path: &Path) -> Result<Option<&'static str>, String> {
     let mut store = PytorchStore::from_file(path);
     let keys: Vec<String> = store
@@ -134,7 +139,7 @@ fn wrapped_under(path: &Path) -> Result<Option<&'static str>, String> {
         .collect();
     Ok(["state_dict", "model"].into_iter().find(|top| {
         let prefix = format!("{top}.");
-        keys.iter().any(|k| k.starts_with(&prefix))
+        keys.iter().any(|k| k.starts_with(&prefix)) && keys.iter().any(|k| !k.starts_with(&prefix))
     }))
 }
 

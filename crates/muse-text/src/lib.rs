@@ -28,6 +28,6 @@ pub use bert::Bert;
 pub use config::BertConfig;
 pub use encoder::{DEFAULT_PROMPT, MAX_TOKENS, TextEncoder, l2_normalize, mean_pool};
 pub use error::TextError;
-pub use locate::{DATA_SUBDIR, MODEL_ENV, candidates, find_model_dir};
+pub use locate::{DATA_SUBDIR, MODEL_ENV, candidates, find_model_dir, is_model_dir};
 pub use normalize::normalize;
 pub use wordpiece::WordPiece;

@@ -49,11 +49,33 @@ pub fn candidates() -> Vec<PathBuf> {
     out
 }
 
-/// The first candidate directory that holds a model, or an error listing where it looked.
+/// Whether `dir` holds the three files the encoder reads.
+pub fn is_model_dir(dir: &std::path::Path) -> bool {
+    ["config.json", "vocab.txt", "model.safetensors"]
+        .iter()
+        .all(|f| dir.join(f).is_file())
+}
+
+/// `$MUSE_TEXT_MODEL` when set (an error if it lacks a model: it is never silently passed
+/// over), else the first candidate directory that holds a model, or an error listing where it
+/// looked.
 pub fn find_model_dir() -> Result<PathBuf, TextError> {
+    if let Some(dir) = std::env::var_os(MODEL_ENV) {
+        let dir = PathBuf::from(dir);
+        return if is_model_dir(&dir) {
+            Ok(dir)
+        } else {
+            Err(TextError::NotFound {
+                searched: format!(
+                    "{} (from {MODEL_ENV}; it needs config.json, vocab.txt and model.safetensors)",
+                    dir.display()
+                ),
+            })
+        };
+    }
     let all = candidates();
     all.iter()
-        .find(|d| d.join("model.safetensors").is_file())
+        .find(|d| is_model_dir(d))
         .cloned()
         .ok_or_else(|| TextError::NotFound {
             searched: all

@@ -160,15 +160,23 @@ pub fn export_safetensors(
             format!("{}.${{1}}", n.pytorch),
         );
     }
-    model
+    let written = model
         .save_into(&mut store)
-        .map_err(|e| record(e.to_string()))?;
-    drop(store);
-    add_batch_counters(&tmp, &names).map_err(record)?;
-    std::fs::rename(&tmp, path).map_err(|source| ModelError::Io {
-        path: path.to_path_buf(),
-        source,
-    })
+        .map_err(|e| record(e.to_string()))
+        .and_then(|()| {
+            drop(store);
+            add_batch_counters(&tmp, &names).map_err(record)
+        })
+        .and_then(|()| {
+            std::fs::rename(&tmp, path).map_err(|source| ModelError::Io {
+                path: path.to_path_buf(),
+                source,
+            })
+        });
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// Adds an `int64` scalar `num_batches_tracked = 0` for every BatchNorm of `names`.
