@@ -121,9 +121,7 @@ fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, St
     let ratio = args.ratio.unwrap_or(0.05);
     let (mut c, name) = match &args.config {
         Some(path) => {
-            let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
-            let c: DistillConfig = serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a run config", path.display()))?;
+            let c = read_config_file(path)?;
             let stem = path
                 .file_stem()
                 .unwrap_or_default()
@@ -214,12 +212,11 @@ fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, St
     Ok((c, name))
 }
 
-/// The teacher weights a run config names, if any.
-fn config_teacher(path: &Path) -> Result<Option<PathBuf>> {
+/// Reads a run config file.
+fn read_config_file(path: &Path) -> Result<DistillConfig> {
     let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
-    let c: DistillConfig = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a run config", path.display()))?;
-    Ok(c.teacher.weights)
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a run config", path.display()))
 }
 
 /// The label embeddings the flags ask for; `None` keeps the config's. Without `--labels` a new
@@ -285,7 +282,7 @@ pub fn run(args: Args) -> Result<()> {
         // The teacher: --teacher, else the one a --config names, else the embedded one.
         let teacher_path = match (&args.teacher, &args.config) {
             (Some(path), _) => Some(path.clone()),
-            (None, Some(config)) => config_teacher(config)?,
+            (None, Some(config)) => read_config_file(config)?.teacher.weights,
             (None, None) => None,
         };
         let teacher = match &teacher_path {
@@ -347,7 +344,7 @@ pub fn run(args: Args) -> Result<()> {
     // (a resumed run keeps it), else the teacher card's, else the evaluation data's.
     let recorded = run.root().join("normalization.json");
     let normalization = match (&card, &eval) {
-        _ if args.normalization.is_some() => crate::eval::normalization(
+        _ if args.normalization.is_some() => crate::eval::named_normalization(
             args.normalization.as_deref().unwrap_or_default(),
             config.channels,
         )?,

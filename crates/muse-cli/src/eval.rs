@@ -36,19 +36,13 @@ pub struct Args {
     normalization: Option<String>,
 }
 
-/// A named normalisation preset (`none`: the identity on `channels` channels).
-pub fn normalization(name: &str, channels: usize) -> Result<Normalization> {
-    Ok(match name {
-        "cifar10" => Normalization::cifar10(),
-        "cifar100" => Normalization::cifar100(),
-        "imagenet" => Normalization::imagenet(),
-        "fashion-mnist" => Normalization::fashion_mnist(),
-        "mnist" => Normalization::mnist(),
-        "digits" => Normalization::digits(),
-        "none" => Normalization::identity(channels),
-        other => bail!(
-            "unknown normalisation `{other}` (cifar10, cifar100, imagenet, fashion-mnist, mnist, digits, none)"
-        ),
+/// A named normalisation preset, or an error listing the names.
+pub fn named_normalization(name: &str, channels: usize) -> Result<Normalization> {
+    Normalization::named(name, channels).with_context(|| {
+        format!(
+            "unknown normalisation `{name}` ({})",
+            Normalization::NAMES.join(", ")
+        )
     })
 }
 
@@ -98,7 +92,7 @@ pub fn run(args: Args) -> Result<()> {
         None => test_data(&data_name, side)?,
     };
     let normalization = match (&args.normalization, &card) {
-        (Some(name), _) => normalization(name, loaded.data.shape()[0])?,
+        (Some(name), _) => named_normalization(name, loaded.data.shape()[0])?,
         (None, Some(card)) => card.normalization.clone(),
         (None, None) => loaded.normalization.clone(),
     };

@@ -46,6 +46,31 @@ impl Normalization {
         Self::new(vec![0.485, 0.456, 0.406], vec![0.229, 0.224, 0.225])
     }
 
+    /// The names [`Normalization::named`] accepts.
+    pub const NAMES: [&'static str; 7] = [
+        "cifar10",
+        "cifar100",
+        "imagenet",
+        "fashion-mnist",
+        "mnist",
+        "digits",
+        "none",
+    ];
+
+    /// A preset by name (`none`: the identity on `channels` channels).
+    pub fn named(name: &str, channels: usize) -> Option<Self> {
+        Some(match name {
+            "cifar10" => Self::cifar10(),
+            "cifar100" => Self::cifar100(),
+            "imagenet" => Self::imagenet(),
+            "fashion-mnist" => Self::fashion_mnist(),
+            "mnist" => Self::mnist(),
+            "digits" => Self::digits(),
+            "none" => Self::identity(channels),
+            _ => return None,
+        })
+    }
+
     /// Mean 0, std 1: leaves images in `[0, 1]`.
     pub fn identity(channels: usize) -> Self {
         Self::new(vec![0.0; channels], vec![1.0; channels])

@@ -27,11 +27,11 @@ pub(super) fn names(m: &MobileNetV2) -> Vec<ModuleName> {
         let burn = format!("blocks.{i}");
         let mut parts = Vec::new();
         if block.expand.is_some() {
-            parts.push(("expand", true));
+            parts.push("expand");
         }
-        parts.push(("depthwise", true));
+        parts.push("depthwise");
         // The ConvBNReLU parts are nested Sequentials (`k.0`, `k.1`); the projection is flat.
-        for (k, (part, _)) in parts.iter().enumerate() {
+        for (k, part) in parts.iter().enumerate() {
             out.push(ModuleName::new(
                 format!("{pt}.{k}.0"),
                 format!("{burn}.{part}.conv"),
