@@ -8,7 +8,10 @@ the median of N.
                                      [--res N] [--iters 10] [--warmup 3] [--json] [--flops]
 
 --flops counts the floating-point operations of one step (torch.utils.flop_counter: matmuls
-and convolutions, forward and backward) instead of timing it.
+and convolutions, forward and backward) instead of timing it. --profile prints, after the
+timing, the operators' share of the step's time (torch.profiler, self CPU time, averaged
+over the timed steps) to stderr: the reference for the per-op breakdown of
+docs/performance.md.
 """
 import argparse
 import json
@@ -115,6 +118,13 @@ def timeit(warmup, iters, f):
         return [counter.get_total_flops() / 1e9]
     for _ in range(warmup):
         f()
+    if ARGS.profile:
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(iters):
+                f()
+        table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20)
+        print(table, file=sys.stderr, flush=True)
     ms = []
     for _ in range(iters):
         t = time.perf_counter()
@@ -149,6 +159,7 @@ def main():
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--json", action="store_true")
     p.add_argument("--flops", action="store_true", help="count FLOPs of one step instead of timing")
+    p.add_argument("--profile", action="store_true", help="print the per-operator time breakdown to stderr")
     args = p.parse_args()
     global ARGS
     ARGS = args

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use muse::data::{Loaded, Normalization, Split, load};
-use muse::engine::{ModelCard, evaluate};
+use muse::engine::{ModelCard, bn_distance, evaluate};
 use muse::models::{Arch, ClassifierConfig, load_classifier};
 
 use crate::embedded;
@@ -34,6 +34,15 @@ pub struct Args {
     /// Default: the card's, else the data set's.
     #[arg(long)]
     normalization: Option<String>,
+    /// Also report how far the real images are from the model's BatchNorm running statistics
+    /// (the generator's L_BN on real batches, per layer): at a lower --image-size, the part of
+    /// L_BN no image can remove.
+    #[arg(long)]
+    bn_stats: bool,
+    /// Batch size of the --bn-stats batches (batch statistics depend on it; use the synthetic
+    /// batch size of the run it should inform).
+    #[arg(long, default_value_t = 64)]
+    bn_batch: usize,
 }
 
 /// A named normalisation preset, or an error listing the names.
@@ -115,5 +124,23 @@ pub fn run(args: Args) -> Result<()> {
         100.0 * acc.top5,
         acc.samples
     );
+    if args.bn_stats {
+        let per_layer = bn_distance(
+            &model,
+            &loaded.data,
+            &normalization,
+            args.bn_batch,
+            &device,
+            &mut Bars::default(),
+        )?;
+        let total: f64 = per_layer.iter().sum();
+        let layers: Vec<String> = per_layer.iter().map(|v| format!("{v:.2}")).collect();
+        println!(
+            "BatchNorm-statistics distance of real batches of {} (L_BN, sum over {} layers): {total:.2}\n  per layer: {}",
+            args.bn_batch,
+            per_layer.len(),
+            layers.join(" ")
+        );
+    }
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use burn::tensor::Device;
 use muse_data::{ImageDataset, Normalization, batch_indices};
-use muse_models::Classifier;
+use muse_models::{BnStats, Classifier};
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
@@ -91,6 +91,57 @@ pub fn evaluate<M: Classifier>(
     })
 }
 
+/// How far real images are from the BatchNorm statistics a teacher recorded in training: per
+/// BatchNorm2d layer (forward order), the mean over batches of `‖μ(x) − μ_run‖₂ + ‖σ²(x) − σ²_run‖₂`,
+/// the summand of the generator's `L_BN` (paper Eq. 11). Run at a lower `data` resolution it
+/// shows how much of `L_BN` no image, natural or synthetic, can remove there: the floor a
+/// generator at that resolution fights.
+///
+/// Batches have `batch_size` images (the last, smaller one is dropped unless it is the only one).
+pub fn bn_distance<M: Classifier>(
+    model: &M,
+    data: &ImageDataset,
+    normalization: &Normalization,
+    batch_size: usize,
+    device: &Device,
+    observer: &mut dyn Observer,
+) -> Result<Vec<f64>, EngineError> {
+    check_fits(model, data)?;
+    if batch_size < 2 {
+        return Err(EngineError::InvalidConfig {
+            field: "batch_size",
+            reason: "batch statistics need at least 2 images".into(),
+        });
+    }
+    let model = model.valid();
+    let device = device.clone().inner();
+    let mut batches = batch_indices(data.len(), batch_size, None, false);
+    if batches.len() > 1 {
+        batches.retain(|b| b.len() == batch_size);
+    }
+    let mut sums: Vec<f64> = Vec::new();
+    observer.phase_started("bn-distance", batches.len());
+    for idx in &batches {
+        let (x, _) = data.batch(idx, &device)?;
+        let taps = model.forward_taps(normalization.apply(x)?, BnStats::Record);
+        if sums.is_empty() {
+            sums = vec![0.0; taps.bn.len()];
+        }
+        for (sum, tap) in sums.iter_mut().zip(&taps.bn) {
+            let l2 = |a: burn::tensor::Tensor<1>, b: burn::tensor::Tensor<1>| {
+                let v: f32 = (a - b).powi_scalar(2).sum().sqrt().into_scalar();
+                f64::from(v)
+            };
+            *sum += l2(tap.batch_mean.clone(), tap.running_mean.clone())
+                + l2(tap.batch_var.clone(), tap.running_var.clone());
+        }
+        observer.step(None);
+    }
+    observer.phase_finished();
+    let n = batches.len().max(1) as f64;
+    Ok(sums.into_iter().map(|s| s / n).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +155,48 @@ mod tests {
         assert_eq!(top_k_hits(&logits, &labels, 3, 1), 1);
         assert_eq!(top_k_hits(&logits, &labels, 3, 2), 3);
         assert_eq!(top_k_hits(&logits, &labels, 3, 5), 3);
+    }
+
+    /// 12 px grey images, pixel values varied per image and per position, 3 classes.
+    fn ramp(n: usize) -> ImageDataset {
+        let px = (0..n * 144).map(|i| ((i * 37 + i / 144 * 11) % 256) as u8).collect();
+        let labels = (0..n).map(|i| i % 3).collect();
+        let names = vec!["a".into(), "b".into(), "c".into()];
+        ImageDataset::new(px, labels, [1, 12, 12], names, "ramp".into()).unwrap()
+    }
+
+    #[test]
+    fn bn_distance_of_one_batch_is_the_generator_bn_loss_per_layer() {
+        let device = muse_device::device();
+        let model = crate::test_nets::tiny_teacher(&device);
+        let data = ramp(8);
+        let norm = Normalization::identity(1);
+        let per_layer =
+            bn_distance(&model, &data, &norm, 8, &device, &mut crate::Silent).unwrap();
+        let (x, _) = data.batch(&(0..8).collect::<Vec<_>>(), &device).unwrap();
+        let taps = model.valid().forward_taps(x, BnStats::Record);
+        let reference: f32 = muse_losses::bn_statistics(&taps.bn).unwrap().into_scalar();
+        assert_eq!(per_layer.len(), taps.bn.len());
+        let total: f64 = per_layer.iter().sum();
+        assert!((total - f64::from(reference)).abs() < 1e-4 * total.max(1.0), "{total} vs {reference}");
+        assert!(per_layer.iter().all(|v| *v > 0.0));
+    }
+
+    #[test]
+    fn bn_distance_averages_whole_batches_and_refuses_single_images() {
+        let device = muse_device::device();
+        let model = crate::test_nets::tiny_teacher(&device);
+        let data = ramp(10);
+        let norm = Normalization::identity(1);
+        let both = bn_distance(&model, &data, &norm, 4, &device, &mut crate::Silent).unwrap();
+        // Batches 0..4 and 4..8 (the 2-image remainder is dropped), averaged.
+        let a = data.subset(&[0, 1, 2, 3]).unwrap();
+        let b = data.subset(&[4, 5, 6, 7]).unwrap();
+        let a = bn_distance(&model, &a, &norm, 4, &device, &mut crate::Silent).unwrap();
+        let b = bn_distance(&model, &b, &norm, 4, &device, &mut crate::Silent).unwrap();
+        for ((m, a), b) in both.iter().zip(&a).zip(&b) {
+            assert!((m - (a + b) / 2.0).abs() < 1e-5 * m.max(1.0), "{m} vs {a}, {b}");
+        }
+        assert!(bn_distance(&model, &data, &norm, 1, &device, &mut crate::Silent).is_err());
     }
 }

@@ -36,7 +36,7 @@ pub use config::{
 };
 pub use distill::{Distiller, EpochMetrics, balanced_labels};
 pub use error::EngineError;
-pub use evaluate::{Accuracy, evaluate, top_k_hits};
+pub use evaluate::{Accuracy, bn_distance, evaluate, top_k_hits};
 pub use generation::{
     Generated, GenerationContext, GeneratorLossWeights, GeneratorLosses, generation_iteration,
 };
