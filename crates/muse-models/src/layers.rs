@@ -1,5 +1,6 @@
 //! Small constructors shared by every family of the zoo.
 
+use muse_kernels::conv2d_module;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
@@ -47,7 +48,7 @@ impl ConvBn {
     /// - `x`: `[batch, in, h, w]`
     /// - output: `[batch, out, h', w']`
     pub fn forward(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        bn_forward(&self.bn, self.conv.forward(x), rec)
+        bn_forward(&self.bn, conv2d_module(&self.conv, x), rec)
     }
 }
 

@@ -1,6 +1,7 @@
 //! ResNets: the CIFAR variant of the DFKD papers (DAFL, Fast, NAYER: 3×3 stem, no max-pool) and
 //! torchvision's ImageNet layout (7×7 stride-2 stem and max-pool), from one constructor.
 
+use muse_kernels::conv2d_module;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
@@ -151,7 +152,7 @@ impl ResNetConfig {
 
 impl Classifier for ResNet {
     fn features(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        let mut x = relu(bn_forward(&self.bn1, self.conv1.forward(x), rec));
+        let mut x = relu(bn_forward(&self.bn1, conv2d_module(&self.conv1, x), rec));
         if let Some(pool) = &self.maxpool {
             x = pool.forward(x);
         }

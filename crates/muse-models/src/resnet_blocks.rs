@@ -1,6 +1,7 @@
 //! Residual blocks shared by the CIFAR and ImageNet ResNets. The shortcut projection is a 1×1
 //! strided [`ConvBn`] (`shortcut` in the DFKD CIFAR zoo, `downsample` in torchvision).
 
+use muse_kernels::conv2d_module;
 use burn::module::Module;
 use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
@@ -52,8 +53,8 @@ impl BasicBlock {
     /// - `x`: `[batch, c_in, h, w]`
     /// - output: `[batch, width, h/stride, w/stride]`
     pub fn forward(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        let out = relu(bn_forward(&self.bn1, self.conv1.forward(x.clone()), rec));
-        let out = bn_forward(&self.bn2, self.conv2.forward(out), rec);
+        let out = relu(bn_forward(&self.bn1, conv2d_module(&self.conv1, x.clone()), rec));
+        let out = bn_forward(&self.bn2, conv2d_module(&self.conv2, out), rec);
         relu(out + shortcut(&self.shortcut, x, rec))
     }
 }
@@ -99,9 +100,9 @@ impl Bottleneck {
     /// - `x`: `[batch, c_in, h, w]`
     /// - output: `[batch, 4·width, h/stride, w/stride]`
     pub fn forward(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        let out = relu(bn_forward(&self.bn1, self.conv1.forward(x.clone()), rec));
-        let out = relu(bn_forward(&self.bn2, self.conv2.forward(out), rec));
-        let out = bn_forward(&self.bn3, self.conv3.forward(out), rec);
+        let out = relu(bn_forward(&self.bn1, conv2d_module(&self.conv1, x.clone()), rec));
+        let out = relu(bn_forward(&self.bn2, conv2d_module(&self.conv2, out), rec));
+        let out = bn_forward(&self.bn3, conv2d_module(&self.conv3, out), rec);
         relu(out + shortcut(&self.shortcut, x, rec))
     }
 }

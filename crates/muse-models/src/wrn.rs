@@ -1,6 +1,7 @@
 //! Wide ResNets (Zagoruyko & Komodakis), pre-activation blocks, as in the DFKD CIFAR zoo
 //! (Fast-Datafree `wresnet.py`): WRN-16-1, 16-2, 40-1, 40-2.
 
+use muse_kernels::conv2d_module;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
@@ -87,12 +88,12 @@ impl WrnBlock {
     fn forward(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
         let pre = relu(bn_forward(&self.bn1, x.clone(), rec));
         let residual = match &self.shortcut {
-            Some(sc) => sc.forward(pre.clone()),
+            Some(sc) => conv2d_module(sc, pre.clone()),
             None => x,
         };
-        let out = self.conv1.forward(pre);
+        let out = conv2d_module(&self.conv1, pre);
         let out = relu(bn_forward(&self.bn2, out, rec));
-        self.conv2.forward(out) + residual
+        conv2d_module(&self.conv2, out) + residual
     }
 }
 
@@ -147,7 +148,7 @@ impl WideResNetConfig {
 
 impl Classifier for WideResNet {
     fn features(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        let mut x = self.conv1.forward(x);
+        let mut x = conv2d_module(&self.conv1, x);
         for group in &self.groups {
             for block in &group.blocks {
                 x = block.forward(x, rec);

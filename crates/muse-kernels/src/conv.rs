@@ -1,0 +1,383 @@
+//! 2-D convolution (groups 1) on `f32` slices in NCHW layout, as im2col + one GEMM per sample:
+//! forward, gradient with respect to the weight and to the input. No Burn types: the flex
+//! glue (`flex.rs`) hands these slices in and wraps the results.
+//!
+//! Per sample `n` the patch matrix `cols_n` is `[K, P]` with `K = C·kh·kw` rows ordered
+//! `(c, ky, kx)` (the weight's own row-major order) and `P = oh·ow` columns, so that
+//!
+//! - forward: `Y_n[O, P] = W[O, K] · cols_n`, written straight into the NCHW output;
+//! - weight gradient: `dW[O, K] = Σ_n dY_n[O, P] · cols_nᵀ` (a transposed view, no copy);
+//! - input gradient: `dcols_n[K, P] = Wᵀ · dY_n`, then scattered back (col2im).
+//!
+//! A pointwise convolution (1×1, stride 1, no padding) has `cols_n = x_n` and skips both
+//! rearrangements. Samples run in parallel on the rayon pool, one reusable patch buffer each.
+
+use rayon::prelude::*;
+
+use crate::gemm::{MatRef, matmul};
+
+/// Shapes and options of one convolution: input `[batch, in_channels, height, width]`, weight
+/// `[out_channels, in_channels, kernel[0], kernel[1]]`, groups 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvGeometry {
+    /// Batch size.
+    pub batch: usize,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Input height.
+    pub height: usize,
+    /// Input width.
+    pub width: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Kernel height and width.
+    pub kernel: [usize; 2],
+    /// Vertical and horizontal stride (non-zero).
+    pub stride: [usize; 2],
+    /// `(begin, end)` zero padding of height and width.
+    pub padding: [(usize, usize); 2],
+    /// Vertical and horizontal dilation (non-zero).
+    pub dilation: [usize; 2],
+}
+
+impl ConvGeometry {
+    /// Output height and width, `None` when the (dilated) kernel does not fit the padded input
+    /// or a stride or dilation is zero.
+    pub fn output_size(&self) -> Option<[usize; 2]> {
+        let dim = |i: usize, size: usize| {
+            let (s, d) = (self.stride[i], self.dilation[i]);
+            if s == 0 || d == 0 || self.kernel[i] == 0 {
+                return None;
+            }
+            let padded = size + self.padding[i].0 + self.padding[i].1;
+            let span = d * (self.kernel[i] - 1) + 1;
+            (padded >= span).then(|| (padded - span) / s + 1)
+        };
+        Some([dim(0, self.height)?, dim(1, self.width)?])
+    }
+
+    fn rows(&self) -> usize {
+        self.in_channels * self.kernel[0] * self.kernel[1]
+    }
+
+    fn positions(&self) -> usize {
+        let [oh, ow] = self.output_size().unwrap_or([0, 0]);
+        oh * ow
+    }
+
+    fn input_len(&self) -> usize {
+        self.in_channels * self.height * self.width
+    }
+
+    fn pointwise(&self) -> bool {
+        self.kernel == [1, 1] && self.stride == [1, 1] && self.padding == [(0, 0), (0, 0)]
+    }
+
+    /// Output columns `ox` whose input column `ox·stride + offset` lies in `0..size`.
+    fn valid_range(out: usize, stride: usize, offset: isize, size: usize) -> (usize, usize) {
+        let ceil_div = |a: isize, b: isize| (a + b - 1).div_euclid(b);
+        let s = stride as isize;
+        let lo = ceil_div(-offset, s).clamp(0, out as isize) as usize;
+        let hi = ceil_div(size as isize - offset, s).clamp(lo as isize, out as isize) as usize;
+        (lo, hi)
+    }
+
+    /// Visits every (patch row, output row) pair with the input row it reads, if any:
+    /// `f(cols_run_start, input_row_start, column offset, kx range)`.
+    fn for_each_run(&self, mut f: impl FnMut(usize, Option<usize>, isize, (usize, usize))) {
+        let [oh, ow] = self.output_size().unwrap_or([0, 0]);
+        let [kh, kw] = self.kernel;
+        let (p, (h, w)) = (oh * ow, (self.height, self.width));
+        for c in 0..self.in_channels {
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    let row = (c * kh + ky) * kw + kx;
+                    let off_x = (kx * self.dilation[1]) as isize - self.padding[1].0 as isize;
+                    let range = Self::valid_range(ow, self.stride[1], off_x, w);
+                    for oy in 0..oh {
+                        let iy = (oy * self.stride[0] + ky * self.dilation[0]) as isize
+                            - self.padding[0].0 as isize;
+                        let input_row = (0..h as isize)
+                            .contains(&iy)
+                            .then(|| (c * h + iy as usize) * w);
+                        f(row * p + oy * ow, input_row, off_x, range);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Fills the patch matrix `cols` (`[K, P]`) of one sample `x` (`[C, H, W]`).
+    fn im2col(&self, x: &[f32], cols: &mut [f32]) {
+        let ow = self.output_size().map_or(0, |s| s[1]);
+        let sx = self.stride[1];
+        self.for_each_run(|start, input_row, off_x, (lo, hi)| {
+            let run = &mut cols[start..start + ow];
+            let Some(row) = input_row else {
+                run.fill(0.0);
+                return;
+            };
+            run[..lo].fill(0.0);
+            run[hi..].fill(0.0);
+            let first = (lo * sx) as isize + off_x; // ≥ 0 by construction of lo
+            let src = &x[row + first.max(0) as usize..];
+            if sx == 1 {
+                run[lo..hi].copy_from_slice(&src[..hi - lo]);
+            } else {
+                for (i, v) in run[lo..hi].iter_mut().enumerate() {
+                    *v = src[i * sx];
+                }
+            }
+        });
+    }
+
+    /// Adds the patch matrix `cols` back onto the sample gradient `dx` (`[C, H, W]`).
+    fn col2im(&self, cols: &[f32], dx: &mut [f32]) {
+        let sx = self.stride[1];
+        self.for_each_run(|start, input_row, off_x, (lo, hi)| {
+            let Some(row) = input_row else { return };
+            let run = &cols[start + lo..start + hi];
+            let first = (lo * sx) as isize + off_x;
+            let dst = &mut dx[row + first.max(0) as usize..];
+            if sx == 1 {
+                for (d, v) in dst.iter_mut().zip(run) {
+                    *d += v;
+                }
+            } else {
+                for (i, v) in run.iter().enumerate() {
+                    dst[i * sx] += v;
+                }
+            }
+        });
+    }
+}
+
+/// Whether the GEMM itself should split work: only when the batch cannot keep the pool busy.
+fn gemm_parallel(batch: usize) -> bool {
+    batch < rayon::current_num_threads()
+}
+
+/// Forward convolution without bias.
+///
+/// # Shapes
+/// - `x`: `[batch, in_channels, height, width]` (flat, NCHW)
+/// - `w`: `[out_channels, in_channels, kh, kw]`
+/// - output: `[batch, out_channels, oh, ow]`
+pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+    let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
+    let mut y = vec![0.0; g.batch * o * p];
+    if p == 0 {
+        return y;
+    }
+    let par = gemm_parallel(g.batch);
+    let weight = MatRef::row_major(w, o, k);
+    y.par_chunks_mut(o * p)
+        .zip(x.par_chunks(g.input_len()))
+        .for_each_init(
+            || vec![0.0; if g.pointwise() { 0 } else { k * p }],
+            |cols, (yn, xn)| {
+                let patches = if g.pointwise() {
+                    xn
+                } else {
+                    g.im2col(xn, cols);
+                    cols
+                };
+                matmul(yn, weight, MatRef::row_major(patches, k, p), false, par);
+            },
+        );
+    y
+}
+
+/// Gradient of the loss with respect to the weight, given the output gradient `dy`.
+///
+/// # Shapes
+/// - `x`: `[batch, in_channels, height, width]`
+/// - `dy`: `[batch, out_channels, oh, ow]`
+/// - output: `[out_channels, in_channels, kh, kw]`
+pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
+    if p == 0 || g.batch == 0 {
+        return vec![0.0; o * k];
+    }
+    let par = gemm_parallel(g.batch);
+    let per_task = g.batch.div_ceil(rayon::current_num_threads());
+    x.par_chunks(g.input_len())
+        .zip(dy.par_chunks(o * p))
+        .with_min_len(per_task)
+        .fold(
+            || (vec![0.0; o * k], vec![0.0; if g.pointwise() { 0 } else { k * p }]),
+            |(mut dw, mut cols), (xn, dyn_)| {
+                let patches: &[f32] = if g.pointwise() {
+                    xn
+                } else {
+                    g.im2col(xn, &mut cols);
+                    &cols
+                };
+                let lhs = MatRef::row_major(dyn_, o, p);
+                matmul(&mut dw, lhs, MatRef::row_major(patches, k, p).t(), true, par);
+                (dw, cols)
+            },
+        )
+        .map(|(dw, _)| dw)
+        .reduce(
+            || vec![0.0; o * k],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                a
+            },
+        )
+}
+
+/// Gradient of the loss with respect to the input, given the output gradient `dy`.
+///
+/// # Shapes
+/// - `w`: `[out_channels, in_channels, kh, kw]`
+/// - `dy`: `[batch, out_channels, oh, ow]`
+/// - output: `[batch, in_channels, height, width]`
+pub fn grad_input(g: &ConvGeometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
+    let mut dx = vec![0.0; g.batch * g.input_len()];
+    if p == 0 {
+        return dx;
+    }
+    let par = gemm_parallel(g.batch);
+    let weight_t = MatRef::row_major(w, o, k).t();
+    dx.par_chunks_mut(g.input_len())
+        .zip(dy.par_chunks(o * p))
+        .for_each_init(
+            || vec![0.0; if g.pointwise() { 0 } else { k * p }],
+            |dcols, (dxn, dyn_)| {
+                let rhs = MatRef::row_major(dyn_, o, p);
+                if g.pointwise() {
+                    matmul(dxn, weight_t, rhs, false, par);
+                } else {
+                    matmul(dcols, weight_t, rhs, false, par);
+                    g.col2im(dcols, dxn);
+                }
+            },
+        );
+    dx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The textbook definition, one output element at a time.
+    fn naive(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+        let [oh, ow] = g.output_size().unwrap();
+        let [kh, kw] = g.kernel;
+        let (c, h, wd, o) = (g.in_channels, g.height, g.width, g.out_channels);
+        let mut y = vec![0.0; g.batch * o * oh * ow];
+        for n in 0..g.batch {
+            for oc in 0..o {
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let mut acc = 0.0;
+                        for ic in 0..c {
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let iy = (oy * g.stride[0] + ky * g.dilation[0]) as isize
+                                        - g.padding[0].0 as isize;
+                                    let ix = (ox * g.stride[1] + kx * g.dilation[1]) as isize
+                                        - g.padding[1].0 as isize;
+                                    if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
+                                        continue;
+                                    }
+                                    acc += x[((n * c + ic) * h + iy as usize) * wd + ix as usize]
+                                        * w[((oc * c + ic) * kh + ky) * kw + kx];
+                                }
+                            }
+                        }
+                        y[((n * o + oc) * oh + oy) * ow + ox] = acc;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    fn values(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f32 / 500.0) - 1.0)
+            .collect()
+    }
+
+    fn geometries() -> Vec<ConvGeometry> {
+        let g = |batch, c, h, w, o, k: [usize; 2], s, p, d| ConvGeometry {
+            batch,
+            in_channels: c,
+            height: h,
+            width: w,
+            out_channels: o,
+            kernel: k,
+            stride: [s, s],
+            padding: p,
+            dilation: [d, d],
+        };
+        vec![
+            g(2, 3, 7, 6, 4, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            g(3, 2, 9, 9, 5, [3, 3], 2, [(1, 1), (1, 1)], 1),
+            g(1, 4, 5, 5, 3, [1, 1], 1, [(0, 0), (0, 0)], 1), // pointwise
+            g(2, 4, 8, 8, 3, [1, 1], 2, [(0, 0), (0, 0)], 1), // strided 1×1 (ResNet shortcut)
+            g(2, 1, 10, 12, 2, [7, 7], 2, [(3, 3), (3, 3)], 1), // ImageNet stem
+            g(2, 2, 6, 7, 2, [3, 2], 1, [(2, 0), (0, 1)], 2), // asymmetric, dilated
+            g(2, 1, 12, 12, 6, [5, 5], 1, [(0, 0), (0, 0)], 1), // LeNet
+        ]
+    }
+
+    fn close(a: &[f32], b: &[f32]) {
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "element {i}: {x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn forward_matches_the_definition() {
+        for g in geometries() {
+            let x = values(g.batch * g.input_len(), 1);
+            let w = values(g.out_channels * g.rows(), 2);
+            close(&forward(&g, &x, &w), &naive(&g, &x, &w));
+        }
+    }
+
+    /// Both gradients against the adjoint identities of the (linear) convolution:
+    /// `⟨dy, conv(x, w)⟩ = ⟨grad_weight(x, dy), w⟩ = ⟨x, grad_input(w, dy)⟩`, with the
+    /// convolution itself from the naive definition, plus a finite check per element of dW.
+    #[test]
+    fn gradients_satisfy_the_adjoint_identities_of_the_definition() {
+        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(a, b)| f64::from(a * b)).sum::<f64>();
+        for g in geometries() {
+            let x = values(g.batch * g.input_len(), 3);
+            let w = values(g.out_channels * g.rows(), 4);
+            let y = naive(&g, &x, &w);
+            let dy = values(y.len(), 5);
+            let lhs = dot(&dy, &y);
+            let dw = grad_weight(&g, &x, &dy);
+            let dx = grad_input(&g, &w, &dy);
+            assert!((dot(&dw, &w) - lhs).abs() < 1e-3 * (1.0 + lhs.abs()), "{g:?}: dW");
+            assert!((dot(&x, &dx) - lhs).abs() < 1e-3 * (1.0 + lhs.abs()), "{g:?}: dX");
+            // dW[j] = ⟨dy, conv(x, e_j)⟩ for a few unit weights e_j.
+            for j in [0, dw.len() / 2, dw.len() - 1] {
+                let mut e = vec![0.0; w.len()];
+                e[j] = 1.0;
+                let want = dot(&dy, &naive(&g, &x, &e));
+                assert!((f64::from(dw[j]) - want).abs() < 1e-3 * (1.0 + want.abs()), "{g:?}: dW[{j}]");
+            }
+            for j in [0, dx.len() / 3, dx.len() - 1] {
+                let mut e = vec![0.0; x.len()];
+                e[j] = 1.0;
+                let want = dot(&dy, &naive(&g, &e, &w));
+                assert!((f64::from(dx[j]) - want).abs() < 1e-3 * (1.0 + want.abs()), "{g:?}: dX[{j}]");
+            }
+        }
+    }
+
+    #[test]
+    fn a_kernel_larger_than_the_padded_input_has_no_output_size() {
+        let mut g = geometries()[0];
+        g.kernel = [11, 11];
+        assert_eq!(g.output_size(), None);
+    }
+}

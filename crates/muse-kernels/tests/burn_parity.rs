@@ -1,0 +1,100 @@
+//! The kernels against Burn's own conv2d on flex autodiff: outputs and the gradients of input,
+//! weight and bias agree, for the layer shapes MUSE-rs uses, tracked and untracked inputs, and
+//! the cases that fall back (groups > 1).
+
+use burn::tensor::module::conv2d as burn_conv2d;
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Distribution, Tensor};
+
+fn max_rel(a: Tensor<4>, b: Tensor<4>) -> f32 {
+    let scale: f32 = b.clone().abs().max().into_scalar();
+    let diff: f32 = (a - b).abs().max().into_scalar();
+    diff / scale.max(1e-6)
+}
+
+struct Case {
+    x: [usize; 4],
+    w: [usize; 4],
+    options: ConvOptions<2>,
+}
+
+fn cases() -> Vec<Case> {
+    let o = |s, p: usize, d, g| ConvOptions::new([s, s], [p, p], [d, d], g);
+    vec![
+        Case { x: [4, 3, 12, 12], w: [8, 3, 3, 3], options: o(1, 1, 1, 1) },
+        Case { x: [3, 8, 9, 9], w: [16, 8, 3, 3], options: o(2, 1, 1, 1) },
+        Case { x: [2, 8, 6, 6], w: [4, 8, 1, 1], options: o(1, 0, 1, 1) },
+        Case { x: [2, 8, 8, 8], w: [4, 8, 1, 1], options: o(2, 0, 1, 1) },
+        Case { x: [2, 1, 16, 16], w: [4, 1, 7, 7], options: o(2, 3, 1, 1) },
+        Case { x: [2, 1, 12, 12], w: [6, 1, 5, 5], options: o(1, 0, 1, 1) },
+        Case { x: [2, 3, 10, 10], w: [4, 3, 3, 3], options: ConvOptions::new_with_padding([1, 1], [(2, 0), (1, 2)], [2, 1], 1) },
+        Case { x: [2, 4, 6, 6], w: [4, 2, 3, 3], options: o(1, 1, 1, 2) }, // groups: fallback
+    ]
+}
+
+#[test]
+fn outputs_and_all_three_gradients_match_burns_conv2d() {
+    let device: Device = muse_device::autodiff_device();
+    device.seed(7);
+    for (i, case) in cases().into_iter().enumerate() {
+        let x0 = Tensor::<4>::random(case.x, Distribution::Normal(0.0, 1.0), &device);
+        let w0 = Tensor::<4>::random(case.w, Distribution::Normal(0.0, 0.5), &device);
+        let b0 = Tensor::<1>::random([case.w[0]], Distribution::Normal(0.0, 0.5), &device);
+        let run = |ours: bool| {
+            let (x, w, b) = (
+                x0.clone().detach().require_grad(),
+                w0.clone().detach().require_grad(),
+                b0.clone().detach().require_grad(),
+            );
+            let y = if ours {
+                muse_kernels::conv2d(x.clone(), w.clone(), Some(b.clone()), case.options.clone())
+            } else {
+                burn_conv2d(x.clone(), w.clone(), Some(b.clone()), case.options.clone())
+            };
+            // A loss that weights every output element differently.
+            let r = Tensor::<4>::ones(y.dims(), &device).cumsum(3) * 0.1;
+            let grads = (y.clone() * r).sum().backward();
+            let g4 = |t: &Tensor<4>| t.grad(&grads).unwrap();
+            let gb = b.grad(&grads).unwrap();
+            (y.inner(), g4(&x), g4(&w), gb)
+        };
+        let before = muse_kernels::kernel_calls();
+        let (y1, dx1, dw1, db1) = run(true);
+        // (Other tests may run convolutions at the same time, so only "taken" is checkable.)
+        if case.options.groups == 1 {
+            assert!(muse_kernels::kernel_calls() > before, "case {i}: kernel not taken");
+        }
+        let (y2, dx2, dw2, db2) = run(false);
+        assert!(max_rel(y1, y2) < 1e-4, "case {i}: output");
+        assert!(max_rel(dx1, dx2) < 1e-4, "case {i}: input gradient");
+        assert!(max_rel(dw1, dw2) < 1e-4, "case {i}: weight gradient");
+        let db: f32 = (db1 - db2).abs().max().into_scalar();
+        assert!(db < 1e-3, "case {i}: bias gradient {db}");
+    }
+}
+
+#[test]
+fn an_untracked_input_gets_only_the_weight_gradient_and_a_frozen_weight_only_the_input_gradient() {
+    let device: Device = muse_device::autodiff_device();
+    let x = Tensor::<4>::random([2, 3, 8, 8], Distribution::Normal(0.0, 1.0), &device);
+    let w = Tensor::<4>::random([4, 3, 3, 3], Distribution::Normal(0.0, 1.0), &device);
+    let o = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
+    let wt = w.clone().require_grad();
+    let grads = muse_kernels::conv2d(x.clone(), wt.clone(), None, o.clone()).sum().backward();
+    assert!(wt.grad(&grads).is_some() && x.grad(&grads).is_none());
+    let xt = x.require_grad();
+    let grads = muse_kernels::conv2d(xt.clone(), w.clone(), None, o).sum().backward();
+    assert!(xt.grad(&grads).is_some() && w.grad(&grads).is_none());
+}
+
+#[test]
+fn plain_flex_tensors_take_the_kernels_and_match_too() {
+    let device: Device = muse_device::device();
+    assert!(muse_kernels::accelerated(&device));
+    let x = Tensor::<4>::random([3, 4, 10, 10], Distribution::Normal(0.0, 1.0), &device);
+    let w = Tensor::<4>::random([5, 4, 3, 3], Distribution::Normal(0.0, 1.0), &device);
+    let o = ConvOptions::new([2, 2], [1, 1], [1, 1], 1);
+    let ours = muse_kernels::conv2d(x.clone(), w.clone(), None, o.clone());
+    let theirs = burn_conv2d(x, w, None, o);
+    assert!(max_rel(ours, theirs) < 1e-4);
+}
