@@ -3,6 +3,7 @@
 //! generation iteration, a linear map to `128·(h/4)·(w/4)`, two nearest-upsample + conv blocks
 //! and a final conv with Sigmoid, so images come out in `[0, 1]`.
 
+use muse_kernels::batch_norm;
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{BatchNorm, BatchNormConfig, LeakyReluConfig, Linear, LinearConfig};
@@ -182,7 +183,7 @@ impl Generator {
                 reason: format!("expected 1..={} rows of {dim} values", self.max_batch()),
             });
         }
-        let e = self.label_bn.forward(label_embeddings);
+        let e = batch_norm(&self.label_bn, label_embeddings);
         let chunks: Vec<Tensor<2>> = (0..b.div_ceil(self.num_classes))
             .map(|i| {
                 let rows = i * self.num_classes..((i + 1) * self.num_classes).min(b);
@@ -192,13 +193,13 @@ impl Generator {
         let z = Tensor::cat(chunks, 0); // [b, noise_dim]
         let s = self.resolution / 4;
         let x = self.fc.forward(z).reshape([b, self.wide, s, s]); // [b, 128, h/4, w/4]
-        let x = self.bn0.forward(x);
+        let x = batch_norm(&self.bn0, x);
         let lrelu = LeakyReluConfig::new().with_negative_slope(0.2).init();
-        let x = lrelu.forward(self.bn1.forward(self.conv1.forward(upsample2(x)))); // [b, 128, h/2, w/2]
-        let x = lrelu.forward(self.bn2.forward(self.conv2.forward(upsample2(x)))); // [b, 64, h, w]
+        let x = lrelu.forward(batch_norm(&self.bn1, self.conv1.forward(upsample2(x)))); // [b, 128, h/2, w/2]
+        let x = lrelu.forward(batch_norm(&self.bn2, self.conv2.forward(upsample2(x)))); // [b, 64, h, w]
         let x = sigmoid(self.conv3.forward(x)); // [b, c, h, w]
         Ok(match &self.out_bn {
-            Some(bn) => bn.forward(x),
+            Some(bn) => batch_norm(bn, x),
             None => x,
         })
     }

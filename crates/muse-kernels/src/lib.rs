@@ -1,26 +1,35 @@
 //! Faster CPU kernels for MUSE-rs, plugged into Burn 0.22's flex backend through its
-//! backend-extension mechanism (`#[backend_extension]`): today the 2-D convolution, forward and
-//! both gradients, as im2col + one GEMM per sample on the `gemm` crate (the GEMM flex itself
-//! uses). Flex's own conv2d goes through an NHWC copy, per-tile buffers and a scatter, and its
-//! weight gradient is a second convolution over swapped tensors with one skinny GEMM per input
-//! channel (see `docs/performance.md`).
+//! backend-extension mechanism (`#[backend_extension]`):
 //!
-//! Call [`conv2d`] / [`conv2d_module`] where `burn::tensor::module::conv2d` /
-//! `Conv2d::forward` would be called. With the `flex` feature, tensors on `Device::flex()` or
-//! its autodiff take this crate's path (f32, groups 1; anything else falls back); every other
-//! device, and every build without the feature, gets Burn's convolution unchanged.
+//! - the 2-D convolution, forward and both gradients, as im2col + one GEMM per sample on the
+//!   `gemm` crate (the GEMM flex itself uses). Flex's own conv2d goes through an NHWC copy,
+//!   per-tile buffers and a scatter, and its weight gradient is a second convolution over
+//!   swapped tensors with one skinny GEMM per input channel;
+//! - batch normalisation: the training-mode forward and backward in two passes each, the
+//!   inference form as one scale-and-shift, and differentiable per-channel moments (the BN
+//!   statistics taps), where Burn composes them from transposed copies and ~10 element-wise
+//!   passes.
+//!
+//! Call [`conv2d`] / [`conv2d_module`] / [`batch_norm`] / [`channel_moments`] where
+//! `burn::tensor::module::conv2d` / `Conv2d::forward` / `BatchNorm::forward` / a batch
+//! mean and variance would be computed. With the `flex` feature, f32 tensors on
+//! `Device::flex()` or its autodiff take this crate's path (anything else falls back); every
+//! other device, and every build without the feature, gets Burn's operations unchanged.
+//! The measured effect is in `docs/performance.md`.
 
 mod conv;
 #[cfg(feature = "flex")]
 mod flex;
 mod gemm;
+mod norm;
 
-use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
-use burn::tensor::Tensor;
+use burn::nn::{BatchNorm, PaddingConfig2d};
 use burn::tensor::ops::ConvOptions;
+use burn::tensor::{DType, Tensor};
 
 pub use conv::ConvGeometry;
+pub use norm::NormGeometry;
 
 static KERNEL_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -60,13 +69,13 @@ pub fn conv2d(
     bias: Option<Tensor<1>>,
     options: ConvOptions<2>,
 ) -> Tensor<4> {
-    if !accelerated(&x.device()) {
+    if !accelerated(&x.device()) || x.dtype() != DType::F32 {
         return burn::tensor::module::conv2d(x, weight, bias, options);
     }
     #[cfg(feature = "flex")]
     {
         use burn::backend::Dispatch;
-        use flex::FastConvOps;
+        use flex::conv::FastConvOps;
         let y = Tensor::<4>::from_dispatch(<Dispatch as FastConvOps>::fast_conv2d(
             x.into_dispatch(),
             weight.into_dispatch(),
@@ -103,4 +112,83 @@ pub fn conv2d_module(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         conv.bias.as_ref().map(|b| b.val()),
         options,
     )
+}
+
+/// `[1, channels, 1, …]`: a per-channel vector shaped to broadcast over a `D`-dimensional input.
+fn per_channel<const D: usize>(v: Tensor<1>) -> Tensor<D> {
+    let mut shape = [1; D];
+    shape[1] = v.dims()[0];
+    v.reshape(shape)
+}
+
+/// `bn.forward(x)`, with the same semantics: batch statistics (and a running-statistics update
+/// with the layer's momentum) when `x` is on an autodiff device and the layer is training, the
+/// running statistics otherwise.
+///
+/// # Shapes
+/// - `x`: `[batch, channels, …]`
+/// - output: like `x`
+pub fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
+    if !accelerated(&x.device()) || x.dtype() != DType::F32 || D < 2 {
+        return bn.forward(x);
+    }
+    let training = x.device().is_autodiff() && bn.training.is_enabled();
+    if !training {
+        // y = x·s + t with s = γ/√(σ² + ε), t = β − μ·s: one pass instead of four.
+        let scale = bn.gamma.val() / (bn.running_var.value() + bn.epsilon).sqrt();
+        let shift = bn.beta.val() - bn.running_mean.value() * scale.clone();
+        return x * per_channel::<D>(scale) + per_channel::<D>(shift);
+    }
+    #[cfg(feature = "flex")]
+    {
+        use burn::backend::Dispatch;
+        use flex::norm::FastNormOps;
+        let (y, stats) = <Dispatch as FastNormOps>::fast_batch_norm_train(
+            x.into_dispatch(),
+            bn.gamma.val().into_dispatch(),
+            bn.beta.val().into_dispatch(),
+            bn.epsilon,
+        );
+        let stats = Tensor::<2>::from_dispatch(stats).detach();
+        let c = stats.dims()[1];
+        let mean = stats.clone().slice([0..1, 0..c]).reshape([c]);
+        let var = stats.slice([1..2, 0..c]).reshape([c]);
+        let m = bn.momentum;
+        let running_mean = bn.running_mean.value_sync() * (1.0 - m) + mean * m;
+        let running_var = bn.running_var.value_sync() * (1.0 - m) + var * m;
+        bn.running_mean.update(running_mean.detach());
+        bn.running_var.update(running_var.detach());
+        Tensor::from_dispatch(y)
+    }
+    #[cfg(not(feature = "flex"))]
+    unreachable!("accelerated() is false without the flex feature")
+}
+
+/// Per-channel batch mean and biased variance of `x`, differentiable in `x` (the batch
+/// statistics a BatchNorm-statistics loss compares with the running ones).
+///
+/// # Shapes
+/// - `x`: `[batch, channels, …]`
+/// - output: `(mean, variance)`, `[channels]` each
+pub fn channel_moments<const D: usize>(x: Tensor<D>) -> (Tensor<1>, Tensor<1>) {
+    let dims = x.dims();
+    let c = dims[1];
+    if !accelerated(&x.device()) || x.dtype() != DType::F32 {
+        let rest: usize = dims.iter().product::<usize>() / c;
+        let flat = x.swap_dims(0, 1).reshape([c, rest]); // [c, n·…]
+        let (var, mean) = flat.var_mean_bias(1);
+        return (mean.reshape([c]), var.reshape([c]));
+    }
+    #[cfg(feature = "flex")]
+    {
+        use burn::backend::Dispatch;
+        use flex::norm::FastNormOps;
+        let stats = Tensor::<2>::from_dispatch(<Dispatch as FastNormOps>::fast_moments(
+            x.into_dispatch(),
+        ));
+        let mean = stats.clone().slice([0..1, 0..c]).reshape([c]);
+        (mean, stats.slice([1..2, 0..c]).reshape([c]))
+    }
+    #[cfg(not(feature = "flex"))]
+    unreachable!("accelerated() is false without the flex feature")
 }

@@ -98,3 +98,79 @@ fn plain_flex_tensors_take_the_kernels_and_match_too() {
     let theirs = burn_conv2d(x, w, None, o);
     assert!(max_rel(ours, theirs) < 1e-4);
 }
+
+fn bn_layer(c: usize, device: &Device) -> burn::nn::BatchNorm {
+    let mut bn = burn::nn::BatchNormConfig::new(c).with_momentum(0.3).init(device);
+    bn.gamma = burn::module::Param::from_tensor(Tensor::random([c], Distribution::Normal(1.0, 0.3), device));
+    bn.beta = burn::module::Param::from_tensor(Tensor::random([c], Distribution::Normal(0.0, 0.3), device));
+    bn
+}
+
+fn max_rel1(a: Tensor<1>, b: Tensor<1>) -> f32 {
+    let (a, b) = (a.unsqueeze::<4>(), b.unsqueeze::<4>());
+    max_rel(a, b)
+}
+
+#[test]
+fn training_batch_norm_matches_burns_output_gradients_and_running_statistics() {
+    let device: Device = muse_device::autodiff_device();
+    device.seed(11);
+    let ours = bn_layer(5, &device);
+    // Same parameters, its own running statistics (a clone would share them).
+    let mut theirs = burn::nn::BatchNormConfig::new(5).with_momentum(0.3).init(&device);
+    theirs.gamma = burn::module::Param::from_tensor(ours.gamma.val().detach());
+    theirs.beta = burn::module::Param::from_tensor(ours.beta.val().detach());
+    let x0 = Tensor::<4>::random([4, 5, 6, 7], Distribution::Normal(2.0, 3.0), &device);
+    let r = Tensor::<4>::random([4, 5, 6, 7], Distribution::Normal(0.0, 1.0), &device);
+    let run = |bn: &burn::nn::BatchNorm, fast: bool| {
+        let x = x0.clone().detach().require_grad();
+        let y = if fast { muse_kernels::batch_norm(bn, x.clone()) } else { bn.forward(x.clone()) };
+        let grads = (y.clone() * r.clone()).sum().backward();
+        let gx = x.grad(&grads).unwrap();
+        let gg = bn.gamma.val().grad(&grads).unwrap();
+        let gb = bn.beta.val().grad(&grads).unwrap();
+        (y.inner(), gx, gg, gb)
+    };
+    let (y1, gx1, gg1, gb1) = run(&ours, true);
+    let (y2, gx2, gg2, gb2) = run(&theirs, false);
+    assert!(max_rel(y1, y2) < 1e-4, "output");
+    assert!(max_rel(gx1, gx2) < 1e-3, "input gradient");
+    assert!(max_rel1(gg1, gg2) < 1e-3, "gamma gradient");
+    assert!(max_rel1(gb1, gb2) < 1e-3, "beta gradient");
+    // Both moved away from the initial (0, 1) by the same update.
+    let moved: f32 = ours.running_mean.value_sync().abs().sum().into_scalar();
+    assert!(moved > 0.1, "running mean not updated");
+    assert!(max_rel1(ours.running_mean.value_sync().inner(), theirs.running_mean.value_sync().inner()) < 1e-5);
+    assert!(max_rel1(ours.running_var.value_sync().inner(), theirs.running_var.value_sync().inner()) < 1e-5);
+}
+
+#[test]
+fn inference_batch_norm_and_channel_moments_match_burn() {
+    let device: Device = muse_device::autodiff_device();
+    device.seed(12);
+    let bn = bn_layer(3, &device);
+    let x = Tensor::<4>::random([2, 3, 4, 4], Distribution::Normal(1.0, 2.0), &device);
+    // Give the running statistics non-trivial values with one training pass, then freeze.
+    let _ = bn.forward(x.clone());
+    let bn = burn::module::Module::freeze(bn);
+    let xt = x.clone().require_grad();
+    let g1 = (muse_kernels::batch_norm(&bn, xt.clone()) * 3.0).sum().backward();
+    let xt2 = x.clone().require_grad();
+    let g2 = (bn.forward(xt2.clone()) * 3.0).sum().backward();
+    assert!(max_rel(muse_kernels::batch_norm(&bn, x.clone()).inner(), bn.forward(x.clone()).inner()) < 1e-5);
+    assert!(max_rel(xt.grad(&g1).unwrap(), xt2.grad(&g2).unwrap()) < 1e-5);
+
+    // Moments and their gradient against the reference composition.
+    let w = Tensor::<1>::from_floats([0.5, -1.0, 2.0], &device);
+    let xm = x.clone().require_grad();
+    let (mean, var) = muse_kernels::channel_moments(xm.clone());
+    let gm = ((mean.clone() * w.clone()).sum() + (var.clone() * w.clone() * w.clone()).sum()).backward();
+    let xr = x.require_grad();
+    let flat = xr.clone().swap_dims(0, 1).reshape([3, 32]);
+    let (rvar, rmean) = flat.var_mean_bias(1);
+    let (rmean, rvar) = (rmean.reshape([3]), rvar.reshape([3]));
+    assert!(max_rel1(mean.inner(), rmean.clone().inner()) < 1e-5);
+    assert!(max_rel1(var.inner(), rvar.clone().inner()) < 1e-5);
+    let gr = ((rmean * w.clone()).sum() + (rvar * w.clone() * w).sum()).backward();
+    assert!(max_rel(xm.grad(&gm).unwrap(), xr.grad(&gr).unwrap()) < 1e-4);
+}

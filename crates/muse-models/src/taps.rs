@@ -4,6 +4,7 @@
 //! forward pass and every `BatchNorm2d` reports the statistics of its input through
 //! [`bn_forward`] (METHOD.md §3).
 
+use muse_kernels::{batch_norm, channel_moments};
 use burn::nn::BatchNorm;
 use burn::tensor::Tensor;
 
@@ -86,17 +87,15 @@ pub struct Taps {
 /// - output: same as `x`
 pub fn bn_forward(bn: &BatchNorm, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
     if rec.mode == BnStats::Record {
-        let [n, c, h, w] = x.dims();
-        let flat = x.clone().swap_dims(0, 1).reshape([c, n * h * w]); // [c, n·h·w]
-        let (var, mean) = flat.var_mean_bias(1); // [c, 1] each
+        let (mean, var) = channel_moments(x.clone());
         rec.bn.push(BnTap {
-            batch_mean: mean.reshape([c]),
-            batch_var: var.reshape([c]),
+            batch_mean: mean,
+            batch_var: var,
             running_mean: bn.running_mean.value().detach(),
             running_var: bn.running_var.value().detach(),
         });
     }
-    bn.forward(x)
+    batch_norm(bn, x)
 }
 
 #[cfg(test)]

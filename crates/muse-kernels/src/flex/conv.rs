@@ -1,7 +1,5 @@
-//! The flex glue: a Burn backend extension (`FastConvOps`) whose flex implementation runs the
+//! Convolution: a Burn backend extension (`FastConvOps`) whose flex implementation runs the
 //! kernels of [`crate::conv`], and whose autodiff implementation registers their gradients.
-//! Burn 0.22 routes a call on a flex tensor to `impl FastConvOps for Flex` and on a flex
-//! autodiff tensor to `impl FastConvOps for Autodiff<Flex, C>`.
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -11,9 +9,9 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::ops::ModuleOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, DType, Flex, TensorMetadata, backend_extension};
-use burn::tensor::TensorData;
 use burn::tensor::ops::ConvOptions;
 
+use super::{tensor, values};
 use crate::conv::{self, ConvGeometry};
 
 /// A bias-free 2-D convolution supplied by this crate (the bias is added outside, with
@@ -56,23 +54,6 @@ fn geometry(x: &FlexTensor, w: &FlexTensor, o: &ConvOptions<2>) -> Option<ConvGe
     g.output_size().map(|_| g)
 }
 
-/// The contiguous `f32` values of a flex tensor (a copy only when it is a strided view).
-fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    match t.as_slice::<f32>() {
-        Some(s) => std::borrow::Cow::Borrowed(s),
-        None => std::borrow::Cow::Owned(
-            t.to_contiguous()
-                .as_slice::<f32>()
-                .expect("a contiguous f32 tensor has a slice")
-                .to_vec(),
-        ),
-    }
-}
-
-fn tensor(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
-}
-
 impl FastConvOps for Flex {
     fn fast_conv2d(x: FlexTensor, w: FlexTensor, o: ConvOptions<2>) -> FlexTensor {
         let Some(g) = geometry(&x, &w, &o) else {
@@ -81,7 +62,7 @@ impl FastConvOps for Flex {
         crate::KERNEL_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let [oh, ow] = g.output_size().expect("checked by geometry");
         let y = conv::forward(&g, &values(&x), &values(&w));
-        tensor(y, [g.batch, g.out_channels, oh, ow])
+        tensor(y, &[g.batch, g.out_channels, oh, ow])
     }
 }
 
@@ -101,12 +82,12 @@ impl Backward<Flex, 2> for FastConv2dBackward {
         if let Some(node) = node_w {
             let dw = conv::grad_weight(&g, &values(&x), &dy);
             let [kh, kw] = g.kernel;
-            grads.register::<Flex>(node.id, tensor(dw, [g.out_channels, g.in_channels, kh, kw]));
+            grads.register::<Flex>(node.id, tensor(dw, &[g.out_channels, g.in_channels, kh, kw]));
         }
         if let Some(node) = node_x {
             let dx = conv::grad_input(&g, &values(&w), &dy);
             let shape = [g.batch, g.in_channels, g.height, g.width];
-            grads.register::<Flex>(node.id, tensor(dx, shape));
+            grads.register::<Flex>(node.id, tensor(dx, &shape));
         }
     }
 }

@@ -1,0 +1,158 @@
+//! Batch normalisation: a Burn backend extension (`FastNormOps`) with the training-mode forward
+//! (batch statistics) and the per-channel moments of a tensor, both differentiable, on the
+//! kernels of [`crate::norm`].
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Flex, TensorMetadata, backend_extension};
+
+use super::{tensor, values};
+use crate::norm::{self, NormGeometry};
+
+/// Batch-norm operations supplied by this crate. Inputs are f32 `[batch, channels, …]`
+/// (callers check; see [`crate::batch_norm`]).
+#[backend_extension(Flex, Autodiff)]
+pub trait FastNormOps: Backend {
+    /// Training-mode batch norm: `(output, statistics)` where the statistics are `[2, channels]`
+    /// (batch mean, biased variance) and carry no gradient.
+    fn fast_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// Per-channel batch mean and biased variance as `[2, channels]`, differentiable in `x`.
+    fn fast_moments(x: FloatTensor<Self>) -> FloatTensor<Self>;
+}
+
+fn geometry(x: &FlexTensor) -> NormGeometry {
+    let shape = x.shape();
+    NormGeometry {
+        batch: shape[0],
+        channels: shape[1],
+        spatial: shape.iter().skip(2).product(),
+    }
+}
+
+fn stats_tensor(mean: Vec<f32>, var: Vec<f32>) -> FlexTensor {
+    let c = mean.len();
+    tensor([mean, var].concat(), &[2, c])
+}
+
+impl FastNormOps for Flex {
+    fn fast_batch_norm_train(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        epsilon: f64,
+    ) -> (FlexTensor, FlexTensor) {
+        let g = geometry(&x);
+        let xs = values(&x);
+        let (mean, var) = norm::moments(&g, &xs);
+        let y = norm::normalize(&g, &xs, &values(&gamma), &values(&beta), &mean, &var, epsilon);
+        (tensor(y, x.shape().as_slice()), stats_tensor(mean, var))
+    }
+
+    fn fast_moments(x: FlexTensor) -> FlexTensor {
+        let (mean, var) = norm::moments(&geometry(&x), &values(&x));
+        stats_tensor(mean, var)
+    }
+}
+
+/// Backward of the training-mode batch norm: gradients of input, gamma and beta.
+#[derive(Debug)]
+struct BatchNormTrainBackward;
+
+impl Backward<Flex, 3> for BatchNormTrainBackward {
+    type State = (FlexTensor, FlexTensor, FlexTensor, f64);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_gamma, node_beta] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (x, gamma, stats, epsilon) = ops.state;
+        let g = geometry(&x);
+        let stats = values(&stats);
+        let (mean, var) = stats.split_at(g.channels);
+        let (dx, dgamma, dbeta) = norm::normalize_backward(
+            &g,
+            &values(&x),
+            &values(&dy),
+            &values(&gamma),
+            mean,
+            var,
+            epsilon,
+        );
+        if let Some(node) = node_x {
+            grads.register::<Flex>(node.id, tensor(dx, x.shape().as_slice()));
+        }
+        if let Some(node) = node_gamma {
+            grads.register::<Flex>(node.id, tensor(dgamma, &[g.channels]));
+        }
+        if let Some(node) = node_beta {
+            grads.register::<Flex>(node.id, tensor(dbeta, &[g.channels]));
+        }
+    }
+}
+
+/// Backward of the moments: the input gradient from the `[2, channels]` output gradient.
+#[derive(Debug)]
+struct MomentsBackward;
+
+impl Backward<Flex, 1> for MomentsBackward {
+    type State = (FlexTensor, FlexTensor);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x] = ops.parents;
+        let dstats = grads.consume::<Flex>(&ops.node);
+        let (x, stats) = ops.state;
+        if let Some(node) = node_x {
+            let g = geometry(&x);
+            let (stats, dstats) = (values(&stats), values(&dstats));
+            let (dmean, dvar) = dstats.split_at(g.channels);
+            let dx = norm::moments_backward(&g, &values(&x), &stats[..g.channels], dmean, dvar);
+            grads.register::<Flex>(node.id, tensor(dx, x.shape().as_slice()));
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> FastNormOps for Autodiff<Flex, C> {
+    fn fast_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let guards = [x.node(), gamma.node(), beta.node()];
+        let (xp, gp) = (x.into_primitive(), gamma.into_primitive());
+        let (y, stats) = <Flex as FastNormOps>::fast_batch_norm_train(
+            xp.clone(),
+            gp.clone(),
+            beta.into_primitive(),
+            epsilon,
+        );
+        let y = match BatchNormTrainBackward
+            .prepare::<C>(guards)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish((xp, gp, stats.clone(), epsilon), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        };
+        (y, <FloatTensor<Self>>::new(stats)) // untracked: no gradient through the statistics
+    }
+
+    fn fast_moments(x: FloatTensor<Self>) -> FloatTensor<Self> {
+        let guards = [x.node()];
+        let xp = x.into_primitive();
+        let stats = <Flex as FastNormOps>::fast_moments(xp.clone());
+        match MomentsBackward.prepare::<C>(guards).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => prep.finish((xp, stats.clone()), stats),
+            OpsKind::UnTracked(prep) => prep.finish(stats),
+        }
+    }
+}
