@@ -11,10 +11,12 @@
 //!
 //! Settings: `fashion-mnist` (the preset's LeNet-5 → ResNet-8×0.5; generation at 20 px ×100
 //! and 28 px ×50, student batch 64 at 28 px) and `cifar` (ResNet-34 → ResNet-18, CIFAR stems,
-//! batch 64 at 28 and 32 px).
+//! batch 64 at 28 and 32 px); and two resolution sweeps of the generator step, not in `all`:
+//! `sweep-fashion` (16/20/24/28 px × 64) and `sweep-imagenet` (torchvision ResNet-34 →
+//! ResNet-18, 96/112/128/224 px × 8).
 //!
 //! ```text
-//! cargo bench --bench steps -- [--setting fashion-mnist|cifar|all] [--step teacher|generator|student|all]
+//! cargo bench --bench steps -- [--setting fashion-mnist|cifar|all|sweep-fashion|sweep-imagenet] [--step teacher|generator|student|all]
 //!                              [--res N] [--iters 10] [--warmup 3] [--json]
 //! ```
 //! Peak memory is the process's peak resident set (`VmHWM`): run one step per process (as
@@ -48,6 +50,8 @@ struct Setting {
     /// (resolution, batch) of the student step.
     student_batch: Vec<(usize, usize)>,
     ngf: usize,
+    /// A resolution sweep of the generator step (not part of `--setting all`).
+    sweep: bool,
 }
 
 fn settings() -> Vec<Setting> {
@@ -61,6 +65,7 @@ fn settings() -> Vec<Setting> {
             generation: vec![(20, 100), (28, 50)],
             student_batch: vec![(28, 64)],
             ngf: 32,
+            sweep: false,
         },
         Setting {
             name: "cifar",
@@ -71,6 +76,32 @@ fn settings() -> Vec<Setting> {
             generation: vec![(28, 64), (32, 64)],
             student_batch: vec![(28, 64), (32, 64)],
             ngf: 64,
+            sweep: false,
+        },
+        // The cost of generation against resolution (issue 5): the fashion-mnist networks at
+        // 16–28 px, and an ImageNet-style pair (torchvision ResNet-34 → ResNet-18, the
+        // Imagenette preset) at 96–224 px, same batch at every side.
+        Setting {
+            name: "sweep-fashion",
+            teacher: (Arch::LeNet5, 1.0),
+            student: (Arch::ResNet8, 0.5),
+            channels: 1,
+            native: 28,
+            generation: vec![(16, 64), (20, 64), (24, 64), (28, 64)],
+            student_batch: vec![],
+            ngf: 32,
+            sweep: true,
+        },
+        Setting {
+            name: "sweep-imagenet",
+            teacher: (Arch::ResNet34, 1.0),
+            student: (Arch::ResNet18, 1.0),
+            channels: 3,
+            native: 224,
+            generation: vec![(96, 8), (112, 8), (128, 8), (224, 8)],
+            student_batch: vec![],
+            ngf: 64,
+            sweep: true,
         },
     ]
 }
@@ -170,7 +201,8 @@ fn main() {
     let device = muse_device::autodiff_device();
     let plain = muse_device::device();
     for s in settings() {
-        if a.setting != "all" && a.setting != s.name {
+        let wanted = if a.setting == "all" { !s.sweep } else { a.setting == s.name };
+        if !wanted {
             continue;
         }
         device.seed(0);

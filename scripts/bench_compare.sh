@@ -4,14 +4,17 @@
 # step, run one after the other on the same machine; prints the table with Burn / PyTorch ratios.
 #
 #   PYTHON=/path/to/python-with-torch bash scripts/bench_compare.sh [fashion-mnist|cifar|all] [ITERS]
+#   BURN_ONLY=1 bash scripts/bench_compare.sh ...     # ours only (no PyTorch needed)
 #
-# Results (JSON lines) go to target/bench-steps.jsonl. Needs PyTorch (never in CI).
+# Results (JSON lines) go to target/bench-steps.jsonl (OUT=... to change). Needs PyTorch unless
+# BURN_ONLY is set (never in CI). scripts/perf_table.py turns result files into the
+# before/after table of docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 SETTING=${1:-all}
 ITERS=${2:-10}
-OUT=target/bench-steps.jsonl
+OUT=${OUT:-target/bench-steps.jsonl}
 # Both sides on the same number of threads (PyTorch is set to 2 in bench_pytorch.py).
 export RAYON_NUM_THREADS=2
 cargo build --release --bench steps -q 2>/dev/null || cargo build --release --bench steps
@@ -27,7 +30,7 @@ combos() {
 }
 combos | while read -r setting step res; do
   "$BIN" --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" --json >> "$OUT"
-  "$PYTHON" scripts/bench_pytorch.py --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" --json >> "$OUT"
+  [ -n "${BURN_ONLY:-}" ] || "$PYTHON" scripts/bench_pytorch.py --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" --json >> "$OUT"
 done
 "$PYTHON" - "$OUT" <<'PY'
 import json, sys
@@ -35,12 +38,14 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 key = lambda r: (r["setting"], r["step"], r["res"], r["batch"])
 burn = {key(r): r for r in rows if r["impl"].startswith("burn")}
 torch = {key(r): r for r in rows if r["impl"].startswith("pytorch")}
-b0 = next(iter(burn.values()))["impl"]; t0 = next(iter(torch.values()))["impl"]
+b0 = next(iter(burn.values()))["impl"]
+t0 = next(iter(torch.values()))["impl"] if torch else "PyTorch (not run)"
 print(f"| setting | step | px × batch | {b0} ms | {t0} ms | Burn / PyTorch | Burn img/s | Burn peak MiB | PyTorch peak MiB |")
 print("|---|---|---|---|---|---|---|---|---|")
 for k in burn:
     b, t = burn[k], torch.get(k)
     if t is None:
+        print(f"| {k[0]} | {k[1]} | {k[2]} × {k[3]} | {b['median_ms']:.1f} | — | — | {b['images_per_s']:.0f} | {b['peak_rss_mib']} | — |")
         continue
     print(f"| {k[0]} | {k[1]} | {k[2]} × {k[3]} | {b['median_ms']:.1f} | {t['median_ms']:.1f} | "
           f"**{b['median_ms'] / t['median_ms']:.2f}×** | {b['images_per_s']:.0f} | {b['peak_rss_mib']} | {t['peak_rss_mib']} |")
