@@ -6,10 +6,12 @@ import re
 import sys
 
 RULES = [
-    ("conv weight-grad / transpose path", ["conv_transpose", "conv2d_weight_backward", "col2im"]),
-    ("conv forward (im2col, gather, scatter)", ["conv3d", "conv2d", "im2col", "conv::", "conv_common"]),
+    ("patch matrices (muse-kernels im2col / col2im)", ["muse_kernels::conv", "im2col", "col2im"]),
+    ("flex conv backward (conv_transpose path)", ["conv_transpose", "conv2d_weight_backward"]),
+    ("flex conv forward (NHWC copy, im2col, scatter)", ["conv3d", "conv2d", "conv::", "conv_common"]),
+    ("random numbers (noisy-layer re-initialisation)", ["rand::", "chacha", "random", "sampler", "Distribution"]),
     ("GEMM kernels (gemm crate)", ["gemm", "nano_gemm", "x86::f32", "microkernel", "pack_"]),
-    ("batch norm / reductions", ["reduce", "sum_dim", "mean_dim", "var", "batch_norm"]),
+    ("batch norm / reductions", ["reduce", "sum_dim", "mean_dim", "var", "batch_norm", "muse_kernels::norm"]),
     ("pooling / interpolation", ["pool", "interpolate"]),
     ("element-wise (binary, unary, activations)", ["binary", "unary", "zip", "activation", "macerator",
                                                     "simd", "relu", "sigmoid", "exp", "log", "powf", "clamp", "mask", "compare"]),

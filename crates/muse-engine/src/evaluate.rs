@@ -159,7 +159,9 @@ mod tests {
 
     /// 12 px grey images, pixel values varied per image and per position, 3 classes.
     fn ramp(n: usize) -> ImageDataset {
-        let px = (0..n * 144).map(|i| ((i * 37 + i / 144 * 11) % 256) as u8).collect();
+        let px = (0..n * 144)
+            .map(|i| ((i * 37 + i / 144 * 11) % 256) as u8)
+            .collect();
         let labels = (0..n).map(|i| i % 3).collect();
         let names = vec!["a".into(), "b".into(), "c".into()];
         ImageDataset::new(px, labels, [1, 12, 12], names, "ramp".into()).unwrap()
@@ -171,14 +173,16 @@ mod tests {
         let model = crate::test_nets::tiny_teacher(&device);
         let data = ramp(8);
         let norm = Normalization::identity(1);
-        let per_layer =
-            bn_distance(&model, &data, &norm, 8, &device, &mut crate::Silent).unwrap();
+        let per_layer = bn_distance(&model, &data, &norm, 8, &device, &mut crate::Silent).unwrap();
         let (x, _) = data.batch(&(0..8).collect::<Vec<_>>(), &device).unwrap();
-        let taps = model.valid().forward_taps(x, BnStats::Record);
+        let taps = burn::module::Module::valid(&model).forward_taps(x, BnStats::Record);
         let reference: f32 = muse_losses::bn_statistics(&taps.bn).unwrap().into_scalar();
         assert_eq!(per_layer.len(), taps.bn.len());
         let total: f64 = per_layer.iter().sum();
-        assert!((total - f64::from(reference)).abs() < 1e-4 * total.max(1.0), "{total} vs {reference}");
+        assert!(
+            (total - f64::from(reference)).abs() < 1e-4 * total.max(1.0),
+            "{total} vs {reference}"
+        );
         assert!(per_layer.iter().all(|v| *v > 0.0));
     }
 
@@ -195,7 +199,10 @@ mod tests {
         let a = bn_distance(&model, &a, &norm, 4, &device, &mut crate::Silent).unwrap();
         let b = bn_distance(&model, &b, &norm, 4, &device, &mut crate::Silent).unwrap();
         for ((m, a), b) in both.iter().zip(&a).zip(&b) {
-            assert!((m - (a + b) / 2.0).abs() < 1e-5 * m.max(1.0), "{m} vs {a}, {b}");
+            assert!(
+                (m - (a + b) / 2.0).abs() < 1e-5 * m.max(1.0),
+                "{m} vs {a}, {b}"
+            );
         }
         assert!(bn_distance(&model, &data, &norm, 1, &device, &mut crate::Silent).is_err());
     }

@@ -3,12 +3,12 @@
 //! generation iteration, a linear map to `128·(h/4)·(w/4)`, two nearest-upsample + conv blocks
 //! and a final conv with Sigmoid, so images come out in `[0, 1]`.
 
-use muse_kernels::batch_norm;
 use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::nn::{BatchNorm, BatchNormConfig, LeakyReluConfig, Linear, LinearConfig};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor};
+use muse_kernels::batch_norm;
 
 use crate::error::GeneratorError;
 use crate::spectral::SnConv2d;

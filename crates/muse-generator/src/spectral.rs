@@ -7,9 +7,9 @@
 use burn::module::{Module, Param, RunningState};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2dConfig;
-use muse_kernels::conv2d;
 use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Distribution, Tensor};
+use muse_kernels::conv2d;
 
 /// `v / max(‖v‖, 1e-12)` over all elements.
 fn normalize(v: Tensor<2>) -> Tensor<2> {

@@ -83,11 +83,17 @@ impl ConvGeometry {
     }
 
     /// Visits every (patch row, output row) pair with the input row it reads, if any:
-    /// `f(cols_run_start, input_row_start, column offset, kx range)`.
-    fn for_each_run(&self, mut f: impl FnMut(usize, Option<usize>, isize, (usize, usize))) {
+    /// `f(cols_run_start, input_row_start, column offset, kx range)`, where the patch matrix
+    /// has rows of `row_stride` values and this sample's columns start at `col_offset`.
+    fn for_each_run(
+        &self,
+        row_stride: usize,
+        col_offset: usize,
+        mut f: impl FnMut(usize, Option<usize>, isize, (usize, usize)),
+    ) {
         let [oh, ow] = self.output_size().unwrap_or([0, 0]);
         let [kh, kw] = self.kernel;
-        let (p, (h, w)) = (oh * ow, (self.height, self.width));
+        let (h, w) = (self.height, self.width);
         for c in 0..self.in_channels {
             for ky in 0..kh {
                 for kx in 0..kw {
@@ -100,61 +106,127 @@ impl ConvGeometry {
                         let input_row = (0..h as isize)
                             .contains(&iy)
                             .then(|| (c * h + iy as usize) * w);
-                        f(row * p + oy * ow, input_row, off_x, range);
+                        f(
+                            row * row_stride + col_offset + oy * ow,
+                            input_row,
+                            off_x,
+                            range,
+                        );
                     }
                 }
             }
         }
     }
 
-    /// Fills the patch matrix `cols` (`[K, P]`) of one sample `x` (`[C, H, W]`).
-    fn im2col(&self, x: &[f32], cols: &mut [f32]) {
+    /// Fills one sample's columns `col_offset..col_offset + P` of the patch matrix `cols`
+    /// (`K` rows of `row_stride` values) from the sample `x` (`[C, H, W]`).
+    fn im2col(&self, x: &[f32], cols: &mut [f32], row_stride: usize, col_offset: usize) {
         let ow = self.output_size().map_or(0, |s| s[1]);
         let sx = self.stride[1];
-        self.for_each_run(|start, input_row, off_x, (lo, hi)| {
-            let run = &mut cols[start..start + ow];
-            let Some(row) = input_row else {
-                run.fill(0.0);
-                return;
-            };
-            run[..lo].fill(0.0);
-            run[hi..].fill(0.0);
-            let first = (lo * sx) as isize + off_x; // ≥ 0 by construction of lo
-            let src = &x[row + first.max(0) as usize..];
-            if sx == 1 {
-                run[lo..hi].copy_from_slice(&src[..hi - lo]);
-            } else {
-                for (i, v) in run[lo..hi].iter_mut().enumerate() {
-                    *v = src[i * sx];
+        self.for_each_run(
+            row_stride,
+            col_offset,
+            |start, input_row, off_x, (lo, hi)| {
+                let run = &mut cols[start..start + ow];
+                let Some(row) = input_row else {
+                    run.fill(0.0);
+                    return;
+                };
+                run[..lo].fill(0.0);
+                run[hi..].fill(0.0);
+                let first = (lo * sx) as isize + off_x; // ≥ 0 by construction of lo
+                let src = &x[row + first.max(0) as usize..];
+                if sx == 1 {
+                    run[lo..hi].copy_from_slice(&src[..hi - lo]);
+                } else {
+                    for (i, v) in run[lo..hi].iter_mut().enumerate() {
+                        *v = src[i * sx];
+                    }
                 }
-            }
-        });
+            },
+        );
     }
 
-    /// Adds the patch matrix `cols` back onto the sample gradient `dx` (`[C, H, W]`).
-    fn col2im(&self, cols: &[f32], dx: &mut [f32]) {
+    /// Adds one sample's columns of the patch matrix `cols` (laid out as in
+    /// [`im2col`](Self::im2col)) back onto its gradient `dx` (`[C, H, W]`).
+    fn col2im(&self, cols: &[f32], dx: &mut [f32], row_stride: usize, col_offset: usize) {
         let sx = self.stride[1];
-        self.for_each_run(|start, input_row, off_x, (lo, hi)| {
-            let Some(row) = input_row else { return };
-            let run = &cols[start + lo..start + hi];
-            let first = (lo * sx) as isize + off_x;
-            let dst = &mut dx[row + first.max(0) as usize..];
-            if sx == 1 {
-                for (d, v) in dst.iter_mut().zip(run) {
-                    *d += v;
+        self.for_each_run(
+            row_stride,
+            col_offset,
+            |start, input_row, off_x, (lo, hi)| {
+                let Some(row) = input_row else { return };
+                let run = &cols[start + lo..start + hi];
+                let first = (lo * sx) as isize + off_x;
+                let dst = &mut dx[row + first.max(0) as usize..];
+                if sx == 1 {
+                    for (d, v) in dst.iter_mut().zip(run) {
+                        *d += v;
+                    }
+                } else {
+                    for (i, v) in run.iter().enumerate() {
+                        dst[i * sx] += v;
+                    }
                 }
-            } else {
-                for (i, v) in run.iter().enumerate() {
-                    dst[i * sx] += v;
-                }
-            }
-        });
+            },
+        );
     }
 }
 
-/// Whether the GEMM itself should split work: only when the batch cannot keep the pool busy.
-fn gemm_parallel(batch: usize) -> bool {
-    batch < rayon::current_num_threads()
+/// Samples per GEMM: enough that a group has at least [`MIN_COLUMNS`] output positions, so
+/// the deep layers' small feature maps (4×4, 8×8) still make well-shaped products.
+fn group_size(g: &ConvGeometry) -> usize {
+    MIN_COLUMNS
+        .div_ceil(g.positions().max(1))
+        .clamp(1, g.batch.max(1))
+}
+
+/// Output positions per GEMM below which samples are grouped.
+const MIN_COLUMNS: usize = 256;
+
+/// Whether the GEMM itself should split work: only when the groups cannot keep the pool busy.
+fn gemm_parallel(groups: usize) -> bool {
+    groups < rayon::current_num_threads()
+}
+
+/// The patch matrix of samples `x` (`[s, C, H, W]`, consecutive) as `[K, s·P]`, or the input
+/// itself for a pointwise convolution of one sample.
+fn patches<'a>(g: &ConvGeometry, x: &'a [f32], buf: &'a mut Vec<f32>) -> &'a [f32] {
+    let (k, p, s) = (g.rows(), g.positions(), x.len() / g.input_len());
+    if g.pointwise() && s == 1 {
+        return x;
+    }
+    buf.resize(k * s * p, 0.0);
+    for (j, xn) in x.chunks(g.input_len()).enumerate() {
+        if g.pointwise() {
+            for (c, row) in xn.chunks(p).enumerate() {
+                buf[c * s * p + j * p..][..p].copy_from_slice(row);
+            }
+        } else {
+            g.im2col(xn, buf, s * p, j * p);
+        }
+    }
+    buf
+}
+
+/// `[s, O, P]` (NCHW samples) ↔ `[O, s·P]` (one GEMM operand): copies `src` into `dst`.
+fn to_rows(src: &[f32], dst: &mut [f32], o: usize, p: usize) {
+    let s = src.len() / (o * p);
+    for (j, sample) in src.chunks(o * p).enumerate() {
+        for (c, row) in sample.chunks(p).enumerate() {
+            dst[c * s * p + j * p..][..p].copy_from_slice(row);
+        }
+    }
+}
+
+/// The inverse of [`to_rows`].
+fn from_rows(src: &[f32], dst: &mut [f32], o: usize, p: usize) {
+    let s = dst.len() / (o * p);
+    for (j, sample) in dst.chunks_mut(o * p).enumerate() {
+        for (c, row) in sample.chunks_mut(p).enumerate() {
+            row.copy_from_slice(&src[c * s * p + j * p..][..p]);
+        }
+    }
 }
 
 /// Forward convolution without bias.
@@ -166,23 +238,26 @@ fn gemm_parallel(batch: usize) -> bool {
 pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
     let mut y = vec![0.0; g.batch * o * p];
-    if p == 0 {
+    if p == 0 || g.batch == 0 {
         return y;
     }
-    let par = gemm_parallel(g.batch);
+    let s = group_size(g);
+    let par = gemm_parallel(g.batch.div_ceil(s));
     let weight = MatRef::row_major(w, o, k);
-    y.par_chunks_mut(o * p)
-        .zip(x.par_chunks(g.input_len()))
+    y.par_chunks_mut(s * o * p)
+        .zip(x.par_chunks(s * g.input_len()))
         .for_each_init(
-            || vec![0.0; if g.pointwise() { 0 } else { k * p }],
-            |cols, (yn, xn)| {
-                let patches = if g.pointwise() {
-                    xn
+            || (Vec::new(), Vec::new()),
+            |(cols, out), (yg, xg)| {
+                let n = xg.len() / g.input_len();
+                let rhs = MatRef::row_major(patches(g, xg, cols), k, n * p);
+                if n == 1 {
+                    matmul(yg, weight, rhs, false, par);
                 } else {
-                    g.im2col(xn, cols);
-                    cols
-                };
-                matmul(yn, weight, MatRef::row_major(patches, k, p), false, par);
+                    out.resize(o * n * p, 0.0);
+                    matmul(out, weight, rhs, false, par);
+                    from_rows(out, yg, o, p);
+                }
             },
         );
     y
@@ -199,26 +274,30 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     if p == 0 || g.batch == 0 {
         return vec![0.0; o * k];
     }
-    let par = gemm_parallel(g.batch);
-    let per_task = g.batch.div_ceil(rayon::current_num_threads());
-    x.par_chunks(g.input_len())
-        .zip(dy.par_chunks(o * p))
+    let s = group_size(g);
+    let groups = g.batch.div_ceil(s);
+    let par = gemm_parallel(groups);
+    let per_task = groups.div_ceil(rayon::current_num_threads());
+    x.par_chunks(s * g.input_len())
+        .zip(dy.par_chunks(s * o * p))
         .with_min_len(per_task)
         .fold(
-            || (vec![0.0; o * k], vec![0.0; if g.pointwise() { 0 } else { k * p }]),
-            |(mut dw, mut cols), (xn, dyn_)| {
-                let patches: &[f32] = if g.pointwise() {
-                    xn
+            || (vec![0.0; o * k], Vec::new(), Vec::new()),
+            |(mut dw, mut cols, mut rows), (xg, dyg)| {
+                let n = xg.len() / g.input_len();
+                let lhs: &[f32] = if n == 1 {
+                    dyg
                 } else {
-                    g.im2col(xn, &mut cols);
-                    &cols
+                    rows.resize(o * n * p, 0.0);
+                    to_rows(dyg, &mut rows, o, p);
+                    &rows
                 };
-                let lhs = MatRef::row_major(dyn_, o, p);
-                matmul(&mut dw, lhs, MatRef::row_major(patches, k, p).t(), true, par);
-                (dw, cols)
+                let rhs = MatRef::row_major(patches(g, xg, &mut cols), k, n * p).t();
+                matmul(&mut dw, MatRef::row_major(lhs, o, n * p), rhs, true, par);
+                (dw, cols, rows)
             },
         )
-        .map(|(dw, _)| dw)
+        .map(|(dw, _, _)| dw)
         .reduce(
             || vec![0.0; o * k],
             |mut a, b| {
@@ -237,22 +316,40 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
 pub fn grad_input(g: &ConvGeometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
     let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
     let mut dx = vec![0.0; g.batch * g.input_len()];
-    if p == 0 {
+    if p == 0 || g.batch == 0 {
         return dx;
     }
-    let par = gemm_parallel(g.batch);
+    let s = group_size(g);
+    let par = gemm_parallel(g.batch.div_ceil(s));
     let weight_t = MatRef::row_major(w, o, k).t();
-    dx.par_chunks_mut(g.input_len())
-        .zip(dy.par_chunks(o * p))
+    dx.par_chunks_mut(s * g.input_len())
+        .zip(dy.par_chunks(s * o * p))
         .for_each_init(
-            || vec![0.0; if g.pointwise() { 0 } else { k * p }],
-            |dcols, (dxn, dyn_)| {
-                let rhs = MatRef::row_major(dyn_, o, p);
-                if g.pointwise() {
-                    matmul(dxn, weight_t, rhs, false, par);
+            || (Vec::new(), Vec::new()),
+            |(dcols, rows), (dxg, dyg)| {
+                let n = dxg.len() / g.input_len();
+                let rhs: &[f32] = if n == 1 {
+                    dyg
                 } else {
-                    matmul(dcols, weight_t, rhs, false, par);
-                    g.col2im(dcols, dxn);
+                    rows.resize(o * n * p, 0.0);
+                    to_rows(dyg, rows, o, p);
+                    rows
+                };
+                let rhs = MatRef::row_major(rhs, o, n * p);
+                if g.pointwise() && n == 1 {
+                    matmul(dxg, weight_t, rhs, false, par);
+                    return;
+                }
+                dcols.resize(k * n * p, 0.0);
+                matmul(dcols, weight_t, rhs, false, par);
+                for (j, dxn) in dxg.chunks_mut(g.input_len()).enumerate() {
+                    if g.pointwise() {
+                        for (c, row) in dxn.chunks_mut(p).enumerate() {
+                            row.copy_from_slice(&dcols[c * n * p + j * p..][..p]);
+                        }
+                    } else {
+                        g.col2im(dcols, dxn, n * p, j * p);
+                    }
                 }
             },
         );
@@ -323,13 +420,20 @@ mod tests {
             g(2, 1, 10, 12, 2, [7, 7], 2, [(3, 3), (3, 3)], 1), // ImageNet stem
             g(2, 2, 6, 7, 2, [3, 2], 1, [(2, 0), (0, 1)], 2), // asymmetric, dilated
             g(2, 1, 12, 12, 6, [5, 5], 1, [(0, 0), (0, 0)], 1), // LeNet
+            // Small maps: samples grouped per GEMM (4×4 → 16 a group), last group short.
+            g(21, 3, 4, 4, 5, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            g(19, 4, 8, 8, 3, [1, 1], 2, [(0, 0), (0, 0)], 1),
+            g(18, 4, 2, 2, 6, [1, 1], 1, [(0, 0), (0, 0)], 1),
         ]
     }
 
     fn close(a: &[f32], b: &[f32]) {
         assert_eq!(a.len(), b.len());
         for (i, (x, y)) in a.iter().zip(b).enumerate() {
-            assert!((x - y).abs() <= 1e-4 * (1.0 + y.abs()), "element {i}: {x} vs {y}");
+            assert!(
+                (x - y).abs() <= 1e-4 * (1.0 + y.abs()),
+                "element {i}: {x} vs {y}"
+            );
         }
     }
 
@@ -347,7 +451,8 @@ mod tests {
     /// convolution itself from the naive definition, plus a finite check per element of dW.
     #[test]
     fn gradients_satisfy_the_adjoint_identities_of_the_definition() {
-        let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(a, b)| f64::from(a * b)).sum::<f64>();
+        let dot =
+            |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(a, b)| f64::from(a * b)).sum::<f64>();
         for g in geometries() {
             let x = values(g.batch * g.input_len(), 3);
             let w = values(g.out_channels * g.rows(), 4);
@@ -356,20 +461,32 @@ mod tests {
             let lhs = dot(&dy, &y);
             let dw = grad_weight(&g, &x, &dy);
             let dx = grad_input(&g, &w, &dy);
-            assert!((dot(&dw, &w) - lhs).abs() < 1e-3 * (1.0 + lhs.abs()), "{g:?}: dW");
-            assert!((dot(&x, &dx) - lhs).abs() < 1e-3 * (1.0 + lhs.abs()), "{g:?}: dX");
+            assert!(
+                (dot(&dw, &w) - lhs).abs() < 1e-3 * (1.0 + lhs.abs()),
+                "{g:?}: dW"
+            );
+            assert!(
+                (dot(&x, &dx) - lhs).abs() < 1e-3 * (1.0 + lhs.abs()),
+                "{g:?}: dX"
+            );
             // dW[j] = ⟨dy, conv(x, e_j)⟩ for a few unit weights e_j.
             for j in [0, dw.len() / 2, dw.len() - 1] {
                 let mut e = vec![0.0; w.len()];
                 e[j] = 1.0;
                 let want = dot(&dy, &naive(&g, &x, &e));
-                assert!((f64::from(dw[j]) - want).abs() < 1e-3 * (1.0 + want.abs()), "{g:?}: dW[{j}]");
+                assert!(
+                    (f64::from(dw[j]) - want).abs() < 1e-3 * (1.0 + want.abs()),
+                    "{g:?}: dW[{j}]"
+                );
             }
             for j in [0, dx.len() / 3, dx.len() - 1] {
                 let mut e = vec![0.0; x.len()];
                 e[j] = 1.0;
                 let want = dot(&dy, &naive(&g, &e, &w));
-                assert!((f64::from(dx[j]) - want).abs() < 1e-3 * (1.0 + want.abs()), "{g:?}: dX[{j}]");
+                assert!(
+                    (f64::from(dx[j]) - want).abs() < 1e-3 * (1.0 + want.abs()),
+                    "{g:?}: dX[{j}]"
+                );
             }
         }
     }

@@ -128,14 +128,26 @@ mod tests {
         let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let b = [1.0, 0.0, 0.0, 1.0, 1.0, 1.0];
         let mut c = [0.0; 4];
-        matmul(&mut c, MatRef::row_major(&a, 2, 3), MatRef::row_major(&b, 3, 2), false, false);
+        matmul(
+            &mut c,
+            MatRef::row_major(&a, 2, 3),
+            MatRef::row_major(&b, 3, 2),
+            false,
+            false,
+        );
         assert_eq!(c, [4.0, 5.0, 10.0, 11.0]);
         // aᵀ·a' with a' = a: [[1,4],[2,5],[3,6]]·[[1,2,3],[4,5,6]] → first row [17,22,27]
         let mut d = [0.0; 9];
         let at = MatRef::row_major(&a, 2, 3).t();
         matmul(&mut d, at, MatRef::row_major(&a, 2, 3), false, true);
         assert_eq!(&d[..3], &[17.0, 22.0, 27.0]);
-        matmul(&mut c, MatRef::row_major(&a, 2, 3), MatRef::row_major(&b, 3, 2), true, false);
+        matmul(
+            &mut c,
+            MatRef::row_major(&a, 2, 3),
+            MatRef::row_major(&b, 3, 2),
+            true,
+            false,
+        );
         assert_eq!(c, [8.0, 10.0, 20.0, 22.0]);
     }
 
@@ -144,6 +156,12 @@ mod tests {
     fn a_view_past_its_slice_is_refused_before_the_call() {
         let a = [1.0; 5];
         let mut c = [0.0; 4];
-        matmul(&mut c, MatRef::row_major(&a, 2, 3), MatRef::row_major(&a, 3, 2), false, false);
+        matmul(
+            &mut c,
+            MatRef::row_major(&a, 2, 3),
+            MatRef::row_major(&a, 3, 2),
+            false,
+            false,
+        );
     }
 }

@@ -183,9 +183,8 @@ pub fn channel_moments<const D: usize>(x: Tensor<D>) -> (Tensor<1>, Tensor<1>) {
     {
         use burn::backend::Dispatch;
         use flex::norm::FastNormOps;
-        let stats = Tensor::<2>::from_dispatch(<Dispatch as FastNormOps>::fast_moments(
-            x.into_dispatch(),
-        ));
+        let stats =
+            Tensor::<2>::from_dispatch(<Dispatch as FastNormOps>::fast_moments(x.into_dispatch()));
         let mean = stats.clone().slice([0..1, 0..c]).reshape([c]);
         (mean, stats.slice([1..2, 0..c]).reshape([c]))
     }

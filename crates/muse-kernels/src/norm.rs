@@ -77,7 +77,10 @@ pub fn normalize(
     let (scale, shift): (Vec<f32>, Vec<f32>) = (0..g.channels)
         .map(|c| {
             let s = f64::from(gamma[c]) / (f64::from(var[c]) + epsilon).sqrt();
-            (s as f32, (f64::from(beta[c]) - f64::from(mean[c]) * s) as f32)
+            (
+                s as f32,
+                (f64::from(beta[c]) - f64::from(mean[c]) * s) as f32,
+            )
         })
         .unzip();
     let mut y = vec![0.0; x.len()];
@@ -199,10 +202,27 @@ mod tests {
 
     #[test]
     fn normalize_by_hand() {
-        let y = normalize(&G, &X, &[2.0, 1.0], &[1.0, 0.0], &[3.0, 2.0], &[3.0, 4.0], 1.0);
+        let y = normalize(
+            &G,
+            &X,
+            &[2.0, 1.0],
+            &[1.0, 0.0],
+            &[3.0, 2.0],
+            &[3.0, 4.0],
+            1.0,
+        );
         // channel 0: (x − 3)·2/2 + 1 = x − 2; channel 1: (x − 2)/√5.
         let r5 = 5f32.sqrt();
-        let want = [-1.0, 0.0, -2.0 / r5, -2.0 / r5, 1.0, 4.0, 2.0 / r5, 2.0 / r5];
+        let want = [
+            -1.0,
+            0.0,
+            -2.0 / r5,
+            -2.0 / r5,
+            1.0,
+            4.0,
+            2.0 / r5,
+            2.0 / r5,
+        ];
         for (a, b) in y.iter().zip(want) {
             assert!((a - b).abs() < 1e-6, "{y:?}");
         }
@@ -227,7 +247,11 @@ mod tests {
             p[i] += h;
             q[i] -= h;
             let fd = (loss(&p, &gamma, &beta) - loss(&q, &gamma, &beta)) / f64::from(2.0 * h);
-            assert!((fd - f64::from(dx[i])).abs() < 2e-3, "dx[{i}]: {fd} vs {}", dx[i]);
+            assert!(
+                (fd - f64::from(dx[i])).abs() < 2e-3,
+                "dx[{i}]: {fd} vs {}",
+                dx[i]
+            );
         }
         for c in 0..2 {
             let (mut p, mut q) = (gamma, gamma);
@@ -244,7 +268,9 @@ mod tests {
         let (a, b) = ([0.7f32, -1.1], [0.3f32, 0.9]);
         let mloss = |x: &[f32]| {
             let (m, v) = moments(&G, x);
-            (0..2).map(|c| f64::from(a[c] * m[c] + b[c] * v[c])).sum::<f64>()
+            (0..2)
+                .map(|c| f64::from(a[c] * m[c] + b[c] * v[c]))
+                .sum::<f64>()
         };
         let dxm = moments_backward(&G, &X, &m, &a, &b);
         for i in 0..8 {

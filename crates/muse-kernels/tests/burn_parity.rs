@@ -21,14 +21,46 @@ struct Case {
 fn cases() -> Vec<Case> {
     let o = |s, p: usize, d, g| ConvOptions::new([s, s], [p, p], [d, d], g);
     vec![
-        Case { x: [4, 3, 12, 12], w: [8, 3, 3, 3], options: o(1, 1, 1, 1) },
-        Case { x: [3, 8, 9, 9], w: [16, 8, 3, 3], options: o(2, 1, 1, 1) },
-        Case { x: [2, 8, 6, 6], w: [4, 8, 1, 1], options: o(1, 0, 1, 1) },
-        Case { x: [2, 8, 8, 8], w: [4, 8, 1, 1], options: o(2, 0, 1, 1) },
-        Case { x: [2, 1, 16, 16], w: [4, 1, 7, 7], options: o(2, 3, 1, 1) },
-        Case { x: [2, 1, 12, 12], w: [6, 1, 5, 5], options: o(1, 0, 1, 1) },
-        Case { x: [2, 3, 10, 10], w: [4, 3, 3, 3], options: ConvOptions::new_with_padding([1, 1], [(2, 0), (1, 2)], [2, 1], 1) },
-        Case { x: [2, 4, 6, 6], w: [4, 2, 3, 3], options: o(1, 1, 1, 2) }, // groups: fallback
+        Case {
+            x: [4, 3, 12, 12],
+            w: [8, 3, 3, 3],
+            options: o(1, 1, 1, 1),
+        },
+        Case {
+            x: [3, 8, 9, 9],
+            w: [16, 8, 3, 3],
+            options: o(2, 1, 1, 1),
+        },
+        Case {
+            x: [2, 8, 6, 6],
+            w: [4, 8, 1, 1],
+            options: o(1, 0, 1, 1),
+        },
+        Case {
+            x: [2, 8, 8, 8],
+            w: [4, 8, 1, 1],
+            options: o(2, 0, 1, 1),
+        },
+        Case {
+            x: [2, 1, 16, 16],
+            w: [4, 1, 7, 7],
+            options: o(2, 3, 1, 1),
+        },
+        Case {
+            x: [2, 1, 12, 12],
+            w: [6, 1, 5, 5],
+            options: o(1, 0, 1, 1),
+        },
+        Case {
+            x: [2, 3, 10, 10],
+            w: [4, 3, 3, 3],
+            options: ConvOptions::new_with_padding([1, 1], [(2, 0), (1, 2)], [2, 1], 1),
+        },
+        Case {
+            x: [2, 4, 6, 6],
+            w: [4, 2, 3, 3],
+            options: o(1, 1, 1, 2),
+        }, // groups: fallback
     ]
 }
 
@@ -62,7 +94,10 @@ fn outputs_and_all_three_gradients_match_burns_conv2d() {
         let (y1, dx1, dw1, db1) = run(true);
         // (Other tests may run convolutions at the same time, so only "taken" is checkable.)
         if case.options.groups == 1 {
-            assert!(muse_kernels::kernel_calls() > before, "case {i}: kernel not taken");
+            assert!(
+                muse_kernels::kernel_calls() > before,
+                "case {i}: kernel not taken"
+            );
         }
         let (y2, dx2, dw2, db2) = run(false);
         assert!(max_rel(y1, y2) < 1e-4, "case {i}: output");
@@ -80,10 +115,14 @@ fn an_untracked_input_gets_only_the_weight_gradient_and_a_frozen_weight_only_the
     let w = Tensor::<4>::random([4, 3, 3, 3], Distribution::Normal(0.0, 1.0), &device);
     let o = ConvOptions::new([1, 1], [1, 1], [1, 1], 1);
     let wt = w.clone().require_grad();
-    let grads = muse_kernels::conv2d(x.clone(), wt.clone(), None, o.clone()).sum().backward();
+    let grads = muse_kernels::conv2d(x.clone(), wt.clone(), None, o.clone())
+        .sum()
+        .backward();
     assert!(wt.grad(&grads).is_some() && x.grad(&grads).is_none());
     let xt = x.require_grad();
-    let grads = muse_kernels::conv2d(xt.clone(), w.clone(), None, o).sum().backward();
+    let grads = muse_kernels::conv2d(xt.clone(), w.clone(), None, o)
+        .sum()
+        .backward();
     assert!(xt.grad(&grads).is_some() && w.grad(&grads).is_none());
 }
 
@@ -100,9 +139,19 @@ fn plain_flex_tensors_take_the_kernels_and_match_too() {
 }
 
 fn bn_layer(c: usize, device: &Device) -> burn::nn::BatchNorm {
-    let mut bn = burn::nn::BatchNormConfig::new(c).with_momentum(0.3).init(device);
-    bn.gamma = burn::module::Param::from_tensor(Tensor::random([c], Distribution::Normal(1.0, 0.3), device));
-    bn.beta = burn::module::Param::from_tensor(Tensor::random([c], Distribution::Normal(0.0, 0.3), device));
+    let mut bn = burn::nn::BatchNormConfig::new(c)
+        .with_momentum(0.3)
+        .init(device);
+    bn.gamma = burn::module::Param::from_tensor(Tensor::random(
+        [c],
+        Distribution::Normal(1.0, 0.3),
+        device,
+    ));
+    bn.beta = burn::module::Param::from_tensor(Tensor::random(
+        [c],
+        Distribution::Normal(0.0, 0.3),
+        device,
+    ));
     bn
 }
 
@@ -117,14 +166,20 @@ fn training_batch_norm_matches_burns_output_gradients_and_running_statistics() {
     device.seed(11);
     let ours = bn_layer(5, &device);
     // Same parameters, its own running statistics (a clone would share them).
-    let mut theirs = burn::nn::BatchNormConfig::new(5).with_momentum(0.3).init(&device);
+    let mut theirs = burn::nn::BatchNormConfig::new(5)
+        .with_momentum(0.3)
+        .init(&device);
     theirs.gamma = burn::module::Param::from_tensor(ours.gamma.val().detach());
     theirs.beta = burn::module::Param::from_tensor(ours.beta.val().detach());
     let x0 = Tensor::<4>::random([4, 5, 6, 7], Distribution::Normal(2.0, 3.0), &device);
     let r = Tensor::<4>::random([4, 5, 6, 7], Distribution::Normal(0.0, 1.0), &device);
     let run = |bn: &burn::nn::BatchNorm, fast: bool| {
         let x = x0.clone().detach().require_grad();
-        let y = if fast { muse_kernels::batch_norm(bn, x.clone()) } else { bn.forward(x.clone()) };
+        let y = if fast {
+            muse_kernels::batch_norm(bn, x.clone())
+        } else {
+            bn.forward(x.clone())
+        };
         let grads = (y.clone() * r.clone()).sum().backward();
         let gx = x.grad(&grads).unwrap();
         let gg = bn.gamma.val().grad(&grads).unwrap();
@@ -140,8 +195,18 @@ fn training_batch_norm_matches_burns_output_gradients_and_running_statistics() {
     // Both moved away from the initial (0, 1) by the same update.
     let moved: f32 = ours.running_mean.value_sync().abs().sum().into_scalar();
     assert!(moved > 0.1, "running mean not updated");
-    assert!(max_rel1(ours.running_mean.value_sync().inner(), theirs.running_mean.value_sync().inner()) < 1e-5);
-    assert!(max_rel1(ours.running_var.value_sync().inner(), theirs.running_var.value_sync().inner()) < 1e-5);
+    assert!(
+        max_rel1(
+            ours.running_mean.value_sync().inner(),
+            theirs.running_mean.value_sync().inner()
+        ) < 1e-5
+    );
+    assert!(
+        max_rel1(
+            ours.running_var.value_sync().inner(),
+            theirs.running_var.value_sync().inner()
+        ) < 1e-5
+    );
 }
 
 #[test]
@@ -154,17 +219,25 @@ fn inference_batch_norm_and_channel_moments_match_burn() {
     let _ = bn.forward(x.clone());
     let bn = burn::module::Module::freeze(bn);
     let xt = x.clone().require_grad();
-    let g1 = (muse_kernels::batch_norm(&bn, xt.clone()) * 3.0).sum().backward();
+    let g1 = (muse_kernels::batch_norm(&bn, xt.clone()) * 3.0)
+        .sum()
+        .backward();
     let xt2 = x.clone().require_grad();
     let g2 = (bn.forward(xt2.clone()) * 3.0).sum().backward();
-    assert!(max_rel(muse_kernels::batch_norm(&bn, x.clone()).inner(), bn.forward(x.clone()).inner()) < 1e-5);
+    assert!(
+        max_rel(
+            muse_kernels::batch_norm(&bn, x.clone()).inner(),
+            bn.forward(x.clone()).inner()
+        ) < 1e-5
+    );
     assert!(max_rel(xt.grad(&g1).unwrap(), xt2.grad(&g2).unwrap()) < 1e-5);
 
     // Moments and their gradient against the reference composition.
     let w = Tensor::<1>::from_floats([0.5, -1.0, 2.0], &device);
     let xm = x.clone().require_grad();
     let (mean, var) = muse_kernels::channel_moments(xm.clone());
-    let gm = ((mean.clone() * w.clone()).sum() + (var.clone() * w.clone() * w.clone()).sum()).backward();
+    let gm =
+        ((mean.clone() * w.clone()).sum() + (var.clone() * w.clone() * w.clone()).sum()).backward();
     let xr = x.require_grad();
     let flat = xr.clone().swap_dims(0, 1).reshape([3, 32]);
     let (rvar, rmean) = flat.var_mean_bias(1);

@@ -1,11 +1,11 @@
 //! Small constructors shared by every family of the zoo.
 
-use muse_kernels::conv2d_module;
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::{Device, Tensor};
+use muse_kernels::conv2d_module;
 
 use crate::taps::{TapRecorder, bn_forward};
 

@@ -1,7 +1,6 @@
 //! ResNets: the CIFAR variant of the DFKD papers (DAFL, Fast, NAYER: 3×3 stem, no max-pool) and
 //! torchvision's ImageNet layout (7×7 stride-2 stem and max-pool), from one constructor.
 
-use muse_kernels::conv2d_module;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
@@ -9,6 +8,7 @@ use burn::nn::pool::MaxPool2d;
 use burn::nn::{BatchNorm, Linear};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
+use muse_kernels::conv2d_module;
 
 use crate::classifier::Classifier;
 use crate::error::ModelError;

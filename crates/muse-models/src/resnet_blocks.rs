@@ -1,12 +1,12 @@
 //! Residual blocks shared by the CIFAR and ImageNet ResNets. The shortcut projection is a 1×1
 //! strided [`ConvBn`] (`shortcut` in the DFKD CIFAR zoo, `downsample` in torchvision).
 
-use muse_kernels::conv2d_module;
 use burn::module::Module;
 use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
+use muse_kernels::conv2d_module;
 
 use crate::layers::{ConvBn, bn, conv};
 use crate::taps::{TapRecorder, bn_forward};
@@ -53,7 +53,11 @@ impl BasicBlock {
     /// - `x`: `[batch, c_in, h, w]`
     /// - output: `[batch, width, h/stride, w/stride]`
     pub fn forward(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        let out = relu(bn_forward(&self.bn1, conv2d_module(&self.conv1, x.clone()), rec));
+        let out = relu(bn_forward(
+            &self.bn1,
+            conv2d_module(&self.conv1, x.clone()),
+            rec,
+        ));
         let out = bn_forward(&self.bn2, conv2d_module(&self.conv2, out), rec);
         relu(out + shortcut(&self.shortcut, x, rec))
     }
@@ -100,7 +104,11 @@ impl Bottleneck {
     /// - `x`: `[batch, c_in, h, w]`
     /// - output: `[batch, 4·width, h/stride, w/stride]`
     pub fn forward(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        let out = relu(bn_forward(&self.bn1, conv2d_module(&self.conv1, x.clone()), rec));
+        let out = relu(bn_forward(
+            &self.bn1,
+            conv2d_module(&self.conv1, x.clone()),
+            rec,
+        ));
         let out = relu(bn_forward(&self.bn2, conv2d_module(&self.conv2, out), rec));
         let out = bn_forward(&self.bn3, conv2d_module(&self.conv3, out), rec);
         relu(out + shortcut(&self.shortcut, x, rec))

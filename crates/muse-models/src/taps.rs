@@ -4,9 +4,9 @@
 //! forward pass and every `BatchNorm2d` reports the statistics of its input through
 //! [`bn_forward`] (METHOD.md §3).
 
-use muse_kernels::{batch_norm, channel_moments};
 use burn::nn::BatchNorm;
 use burn::tensor::Tensor;
+use muse_kernels::{batch_norm, channel_moments};
 
 /// Statistics of one `BatchNorm2d` layer for one forward pass.
 ///

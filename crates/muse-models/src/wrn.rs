@@ -1,13 +1,13 @@
 //! Wide ResNets (Zagoruyko & Komodakis), pre-activation blocks, as in the DFKD CIFAR zoo
 //! (Fast-Datafree `wresnet.py`): WRN-16-1, 16-2, 40-1, 40-2.
 
-use muse_kernels::conv2d_module;
 use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Linear};
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
+use muse_kernels::conv2d_module;
 
 use crate::classifier::Classifier;
 use crate::error::ModelError;

@@ -82,7 +82,10 @@ impl Backward<Flex, 2> for FastConv2dBackward {
         if let Some(node) = node_w {
             let dw = conv::grad_weight(&g, &values(&x), &dy);
             let [kh, kw] = g.kernel;
-            grads.register::<Flex>(node.id, tensor(dw, &[g.out_channels, g.in_channels, kh, kw]));
+            grads.register::<Flex>(
+                node.id,
+                tensor(dw, &[g.out_channels, g.in_channels, kh, kw]),
+            );
         }
         if let Some(node) = node_x {
             let dx = conv::grad_input(&g, &values(&w), &dy);

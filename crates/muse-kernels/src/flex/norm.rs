@@ -54,7 +54,15 @@ impl FastNormOps for Flex {
         let g = geometry(&x);
         let xs = values(&x);
         let (mean, var) = norm::moments(&g, &xs);
-        let y = norm::normalize(&g, &xs, &values(&gamma), &values(&beta), &mean, &var, epsilon);
+        let y = norm::normalize(
+            &g,
+            &xs,
+            &values(&gamma),
+            &values(&beta),
+            &mean,
+            &var,
+            epsilon,
+        );
         (tensor(y, x.shape().as_slice()), stats_tensor(mean, var))
     }
 
@@ -150,7 +158,11 @@ impl<C: CheckpointStrategy> FastNormOps for Autodiff<Flex, C> {
         let guards = [x.node()];
         let xp = x.into_primitive();
         let stats = <Flex as FastNormOps>::fast_moments(xp.clone());
-        match MomentsBackward.prepare::<C>(guards).compute_bound().stateful() {
+        match MomentsBackward
+            .prepare::<C>(guards)
+            .compute_bound()
+            .stateful()
+        {
             OpsKind::Tracked(prep) => prep.finish((xp, stats.clone()), stats),
             OpsKind::UnTracked(prep) => prep.finish(stats),
         }
