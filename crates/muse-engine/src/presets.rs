@@ -19,7 +19,7 @@ use crate::label_embedding::LabelEmbeddingSource;
 pub const PRESETS: &[(&str, &str)] = &[
     (
         "fashion-mnist",
-        "LeNet-5 → ResNet-8×0.5 on Fashion-MNIST, 28 px native, generation at 20 and 28 px; the embedded default (~8 min on 2 cores)",
+        "LeNet-5 → ResNet-8×0.5 on Fashion-MNIST, 28 px native, generation at 20 and 28 px; the embedded default (~5 min on 2 cores)",
     ),
     (
         "fashion-mnist-64",
