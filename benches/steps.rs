@@ -201,7 +201,11 @@ fn main() {
     let device = muse_device::autodiff_device();
     let plain = muse_device::device();
     for s in settings() {
-        let wanted = if a.setting == "all" { !s.sweep } else { a.setting == s.name };
+        let wanted = if a.setting == "all" {
+            !s.sweep
+        } else {
+            a.setting == s.name
+        };
         if !wanted {
             continue;
         }

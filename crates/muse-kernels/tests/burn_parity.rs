@@ -20,47 +20,20 @@ struct Case {
 
 fn cases() -> Vec<Case> {
     let o = |s, p: usize, d, g| ConvOptions::new([s, s], [p, p], [d, d], g);
+    let case = |x, w, options| Case { x, w, options };
     vec![
-        Case {
-            x: [4, 3, 12, 12],
-            w: [8, 3, 3, 3],
-            options: o(1, 1, 1, 1),
-        },
-        Case {
-            x: [3, 8, 9, 9],
-            w: [16, 8, 3, 3],
-            options: o(2, 1, 1, 1),
-        },
-        Case {
-            x: [2, 8, 6, 6],
-            w: [4, 8, 1, 1],
-            options: o(1, 0, 1, 1),
-        },
-        Case {
-            x: [2, 8, 8, 8],
-            w: [4, 8, 1, 1],
-            options: o(2, 0, 1, 1),
-        },
-        Case {
-            x: [2, 1, 16, 16],
-            w: [4, 1, 7, 7],
-            options: o(2, 3, 1, 1),
-        },
-        Case {
-            x: [2, 1, 12, 12],
-            w: [6, 1, 5, 5],
-            options: o(1, 0, 1, 1),
-        },
-        Case {
-            x: [2, 3, 10, 10],
-            w: [4, 3, 3, 3],
-            options: ConvOptions::new_with_padding([1, 1], [(2, 0), (1, 2)], [2, 1], 1),
-        },
-        Case {
-            x: [2, 4, 6, 6],
-            w: [4, 2, 3, 3],
-            options: o(1, 1, 1, 2),
-        }, // groups: fallback
+        case([4, 3, 12, 12], [8, 3, 3, 3], o(1, 1, 1, 1)),
+        case([3, 8, 9, 9], [16, 8, 3, 3], o(2, 1, 1, 1)),
+        case([2, 8, 6, 6], [4, 8, 1, 1], o(1, 0, 1, 1)),
+        case([2, 8, 8, 8], [4, 8, 1, 1], o(2, 0, 1, 1)),
+        case([2, 1, 16, 16], [4, 1, 7, 7], o(2, 3, 1, 1)),
+        case([2, 1, 12, 12], [6, 1, 5, 5], o(1, 0, 1, 1)),
+        case(
+            [2, 3, 10, 10],
+            [4, 3, 3, 3],
+            ConvOptions::new_with_padding([1, 1], [(2, 0), (1, 2)], [2, 1], 1),
+        ),
+        case([2, 4, 6, 6], [4, 2, 3, 3], o(1, 1, 1, 2)), // groups: fallback
     ]
 }
 
