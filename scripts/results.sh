@@ -9,6 +9,9 @@
 #   python3 scripts/results_table.py   # the tables
 #
 # Environment: SEEDS (default "0 1"), RATIOS (default "0.01 0.05"), EPOCHS (default: preset).
+# Label embeddings are named explicitly, as the documented runs had them: class centres for (a),
+# (b) and the ablation (measured before the text encoder existed), class-name (text) embeddings
+# for b-ms (needs scripts/setup.sh's text model).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MUSE=${MUSE:-target/release/muse}
@@ -30,9 +33,9 @@ cell() { # dir, then distill arguments
 case "${1:-a}" in
   a)
     for r in $RATIOS; do for s in $SEEDS; do
-      cell "$OUT/a/nayer-28-r$r-s$s" --preset fashion-mnist --eval-data fashion-mnist --method nayer --ratio "$r" --seed "$s"
-      cell "$OUT/a/muse-s-20-r$r-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse-s --ratio "$r" --seed "$s"
-      cell "$OUT/a/muse-20-28-r$r-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio "$r" --seed "$s"
+      cell "$OUT/a/nayer-28-r$r-s$s" --preset fashion-mnist --eval-data fashion-mnist --labels class-center --method nayer --ratio "$r" --seed "$s"
+      cell "$OUT/a/muse-s-20-r$r-s$s" --preset fashion-mnist --eval-data fashion-mnist --labels class-center --method muse-s --ratio "$r" --seed "$s"
+      cell "$OUT/a/muse-20-28-r$r-s$s" --preset fashion-mnist --eval-data fashion-mnist --labels class-center --method muse --ratio "$r" --seed "$s"
     done; done ;;
   b)
     T=${TEACHER64:-runs/teachers/resnet18x0.25-fmnist64.bpk}
@@ -41,9 +44,9 @@ case "${1:-a}" in
         --epochs 2 --out "$T"
     fi
     for r in $RATIOS; do for s in $SEEDS; do
-      cell "$OUT/b/nayer-64-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method nayer --ratio "$r" --seed "$s"
-      cell "$OUT/b/muse-s-32-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method muse-s --ratio "$r" --seed "$s"
-      cell "$OUT/b/muse-32-48-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method muse --ratio "$r" --seed "$s"
+      cell "$OUT/b/nayer-64-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --labels class-center --method nayer --ratio "$r" --seed "$s"
+      cell "$OUT/b/muse-s-32-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --labels class-center --method muse-s --ratio "$r" --seed "$s"
+      cell "$OUT/b/muse-32-48-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --labels class-center --method muse --ratio "$r" --seed "$s"
     done; done ;;
   b-ms)
     # Setting (b) with a multi-scale teacher (trained at 32-64 px, fed at that side), which
@@ -54,16 +57,16 @@ case "${1:-a}" in
         --epochs 2 --min-side 32 --out "$T"
     fi
     for r in $RATIOS; do for s in $SEEDS; do
-      cell "$OUT/b-ms/muse-s-32-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method muse-s --ratio "$r" --seed "$s"
-      cell "$OUT/b-ms/muse-32-48-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method muse --ratio "$r" --seed "$s"
-      cell "$OUT/b-ms/nayer-64-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --method nayer --ratio "$r" --seed "$s"
+      cell "$OUT/b-ms/muse-s-32-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --labels text --method muse-s --ratio "$r" --seed "$s"
+      cell "$OUT/b-ms/muse-32-48-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --labels text --method muse --ratio "$r" --seed "$s"
+      cell "$OUT/b-ms/nayer-64-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --labels text --method nayer --ratio "$r" --seed "$s"
     done; done ;;
   ablation)
     for s in $SEEDS; do
-      cell "$OUT/ablation/muse-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s"
-      cell "$OUT/ablation/no-cam-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-cam
-      cell "$OUT/ablation/no-ed-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-ed
-      cell "$OUT/ablation/neither-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --method muse --ratio 0.05 --seed "$s" --no-cam --no-ed
+      cell "$OUT/ablation/muse-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --labels class-center --method muse --ratio 0.05 --seed "$s"
+      cell "$OUT/ablation/no-cam-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --labels class-center --method muse --ratio 0.05 --seed "$s" --no-cam
+      cell "$OUT/ablation/no-ed-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --labels class-center --method muse --ratio 0.05 --seed "$s" --no-ed
+      cell "$OUT/ablation/neither-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --labels class-center --method muse --ratio 0.05 --seed "$s" --no-cam --no-ed
     done ;;
   *) echo "usage: $0 a|b|b-ms|ablation" >&2; exit 2 ;;
 esac

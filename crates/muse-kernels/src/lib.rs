@@ -17,11 +17,11 @@
 //! other device, and every build without the feature, gets Burn's operations unchanged.
 //! The measured effect is in `docs/performance.md`.
 
-mod conv;
+pub mod conv;
 #[cfg(feature = "flex")]
 mod flex;
 mod gemm;
-mod norm;
+pub mod norm;
 
 use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, PaddingConfig2d};
