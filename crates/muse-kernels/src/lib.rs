@@ -129,7 +129,8 @@ fn per_channel<const D: usize>(v: Tensor<1>) -> Tensor<D> {
 /// - `x`: `[batch, channels, …]`
 /// - output: like `x`
 pub fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
-    if !accelerated(&x.device()) || x.dtype() != DType::F32 || D < 2 {
+    let empty = x.dims().contains(&0);
+    if !accelerated(&x.device()) || x.dtype() != DType::F32 || D < 2 || empty {
         return bn.forward(x);
     }
     let training = x.device().is_autodiff() && bn.training.is_enabled();
@@ -173,8 +174,13 @@ pub fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
 pub fn channel_moments<const D: usize>(x: Tensor<D>) -> (Tensor<1>, Tensor<1>) {
     let dims = x.dims();
     let c = dims[1];
-    if !accelerated(&x.device()) || x.dtype() != DType::F32 {
-        let rest: usize = dims.iter().product::<usize>() / c;
+    if !accelerated(&x.device()) || x.dtype() != DType::F32 || dims.contains(&0) {
+        let rest: usize = dims
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 1)
+            .map(|(_, d)| d)
+            .product();
         let flat = x.swap_dims(0, 1).reshape([c, rest]); // [c, n·…]
         let (var, mean) = flat.var_mean_bias(1);
         return (mean.reshape([c]), var.reshape([c]));

@@ -37,7 +37,8 @@ fn geometry(x: &FlexTensor, w: &FlexTensor, o: &ConvOptions<2>) -> Option<ConvGe
         return None;
     }
     let (xs, ws) = (x.shape(), w.shape());
-    if xs.num_dims() != 4 || ws.num_dims() != 4 || xs[1] != ws[1] {
+    let empty = xs.iter().chain(ws.iter()).any(|&d| d == 0);
+    if xs.num_dims() != 4 || ws.num_dims() != 4 || xs[1] != ws[1] || empty {
         return None;
     }
     let g = ConvGeometry {
