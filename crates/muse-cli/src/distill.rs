@@ -277,7 +277,12 @@ pub fn run(args: Args) -> Result<()> {
         let run = RunDir::open(&out, true)?;
         let config = run.read_config()?;
         config.validate()?;
-        (run, config, args.eval_data.clone())
+        // The evaluation data: --eval-data, else what the run recorded at its start.
+        let eval = match &args.eval_data {
+            Some(name) => Some(name.clone()),
+            None => run.read_eval_data()?,
+        };
+        (run, config, eval)
     } else {
         // The teacher: --teacher, else the one a --config names, else the embedded one.
         let teacher_path = match (&args.teacher, &args.config) {
@@ -317,6 +322,7 @@ pub fn run(args: Args) -> Result<()> {
                 (Some(_), Some(card)) => Some(card.data.clone()),
                 (Some(_), None) => None,
             });
+        run.write_eval_data(eval.as_deref())?;
         (run, config, eval)
     };
     let teacher_path = config

@@ -95,6 +95,26 @@ impl RunDir {
             .with_context(|| format!("{} is not a run config", path.display()))
     }
 
+    /// Records the evaluation data the run uses (`eval-data.json`; `null` for none), so that
+    /// `--resume` evaluates on the same data without being told again.
+    pub fn write_eval_data(&self, name: Option<&str>) -> Result<()> {
+        let path = self.root.join("eval-data.json");
+        write_atomic(&path, &serde_json::to_vec(&name)?)?;
+        Ok(())
+    }
+
+    /// The evaluation data [`write_eval_data`](Self::write_eval_data) recorded (`None` for a
+    /// run that recorded none, or one made before it was recorded).
+    pub fn read_eval_data(&self) -> Result<Option<String>> {
+        let path = self.root.join("eval-data.json");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let bytes = std::fs::read(&path).with_context(|| path.display().to_string())?;
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} does not name evaluation data", path.display()))
+    }
+
     /// Rewrites `metrics.jsonl` (one line per epoch) and `pictures/accuracy.png`.
     pub fn write_metrics(&self, history: &[EpochMetrics], teacher_top1: Option<f64>) -> Result<()> {
         let mut lines = Vec::new();

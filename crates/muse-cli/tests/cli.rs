@@ -406,3 +406,34 @@ fn export_writes_pytorch_names_and_eval_reads_pytorch_files() {
     let bad = muse(&["export", "--model", &teacher, "--format", "onnx"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("only `safetensors`"));
 }
+
+/// A resumed run keeps evaluating on the data its first invocation chose (here the embedded
+/// default's 1,000 test images, implied rather than named), so its summary has an accuracy.
+#[test]
+fn a_resumed_run_evaluates_on_the_data_it_started_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("default");
+    let run = run.to_str().unwrap();
+    let quick = [
+        "distill",
+        "--epochs",
+        "2",
+        "--batch-sizes",
+        "10,10",
+        "--student-steps",
+        "2",
+        "--no-pictures",
+        "--labels",
+        "class-center",
+        "--out",
+        run,
+    ];
+    succeeded(&muse(&[&quick[..], &["--stop-after", "1"]].concat()));
+    succeeded(&muse(&["distill", "--out", run, "--resume"]));
+    let summary = read_json(&Path::new(run).join("summary.json"));
+    assert_eq!(summary["eval_data"], "fashion-mnist-1k");
+    assert!(summary["final_top1"].as_f64().is_some(), "{summary}");
+    assert!(summary["teacher_top1"].as_f64().unwrap() > 0.5);
+    let m = metrics(Path::new(run));
+    assert!(m[1]["accuracy"]["top1"].as_f64().is_some(), "{:?}", m[1]);
+}
