@@ -124,16 +124,14 @@ pub fn bn_distance<M: Classifier>(
     for idx in &batches {
         let (x, _) = data.batch(idx, &device)?;
         let taps = model.forward_taps(normalization.apply(x)?, BnStats::Record);
-        if sums.is_empty() {
-            sums = vec![0.0; taps.bn.len()];
-        }
-        for (sum, tap) in sums.iter_mut().zip(&taps.bn) {
-            let l2 = |a: burn::tensor::Tensor<1>, b: burn::tensor::Tensor<1>| {
-                let v: f32 = (a - b).powi_scalar(2).sum().sqrt().into_scalar();
-                f64::from(v)
-            };
-            *sum += l2(tap.batch_mean.clone(), tap.running_mean.clone())
-                + l2(tap.batch_var.clone(), tap.running_var.clone());
+        let per_layer = muse_losses::bn_statistics_per_layer(&taps.bn)?
+            .into_data()
+            .convert::<f64>()
+            .try_into_vec::<f64>()
+            .map_err(|e| EngineError::Mismatch(format!("BatchNorm distances: {e:?}")))?;
+        sums.resize(per_layer.len(), 0.0);
+        for (sum, v) in sums.iter_mut().zip(per_layer) {
+            *sum += v;
         }
         observer.step(None);
     }

@@ -37,6 +37,11 @@ fn check(taps: &[BnTap]) -> Result<(), LossError> {
     Ok(())
 }
 
+/// One layer's summand of `L_BN`: `‖mean − μ_run‖₂ + ‖var − σ²_run‖₂`.
+fn layer_term(mean: Tensor<1>, var: Tensor<1>, tap: &BnTap) -> Tensor<1> {
+    l2(mean, tap.running_mean.clone()) + l2(var, tap.running_var.clone())
+}
+
 /// The BN-statistics loss without momentum.
 ///
 /// # Shapes
@@ -44,6 +49,21 @@ fn check(taps: &[BnTap]) -> Result<(), LossError> {
 /// - output: `[1]`
 pub fn bn_statistics(taps: &[BnTap]) -> Result<Tensor<1>, LossError> {
     BnMomentum::new(0.0).loss(taps)
+}
+
+/// The summands of [`bn_statistics`], one per layer in forward order (how far each layer's
+/// batch statistics are from its running ones).
+///
+/// # Shapes
+/// - `taps`: one per BatchNorm2d, each `[channels_l]`
+/// - output: `[layers]`
+pub fn bn_statistics_per_layer(taps: &[BnTap]) -> Result<Tensor<1>, LossError> {
+    check(taps)?;
+    let terms = taps
+        .iter()
+        .map(|t| layer_term(t.batch_mean.clone(), t.batch_var.clone(), t))
+        .collect();
+    Ok(Tensor::cat(terms, 0))
 }
 
 /// NAYER's `bn_mmt`: a running average of earlier iterations' BatchNorm statistics that is
@@ -116,7 +136,7 @@ impl BnMomentum {
                 ),
                 None => (tap.batch_mean.clone(), tap.batch_var.clone()),
             };
-            let term = l2(mean, tap.running_mean.clone()) + l2(var, tap.running_var.clone());
+            let term = layer_term(mean, var, tap);
             total = Some(match total {
                 Some(t) => t + term,
                 None => term,
@@ -168,6 +188,19 @@ mod tests {
             tap(&d, vec![0.0], vec![4.0]),
         ];
         close(value(bn_statistics(&taps).unwrap()), 5f32.sqrt() + 3.0);
+    }
+
+    #[test]
+    fn per_layer_terms_by_hand() {
+        let d = muse_device::device();
+        let taps = [
+            tap(&d, vec![1.0, 2.0], vec![1.0, 1.0]),
+            tap(&d, vec![0.0], vec![4.0]),
+        ];
+        let per_layer = crate::test_util::values(bn_statistics_per_layer(&taps).unwrap());
+        close(per_layer[0], 5f32.sqrt());
+        close(per_layer[1], 3.0);
+        assert!(bn_statistics_per_layer(&[]).is_err());
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! | KL with temperature (Eq. 2) | student | [`kl_divergence`] |
 //! | cross entropy on pseudo labels | generator | [`cross_entropy`] |
 //! | masked adversarial KL | generator | [`adversarial_kl`] |
-//! | BatchNorm statistics (+ momentum) | generator | [`bn_statistics`], [`BnMomentum`] |
+//! | BatchNorm statistics (+ momentum) | generator | [`bn_statistics`], [`bn_statistics_per_layer`], [`BnMomentum`] |
 //! | CAM (Eq. 5-6) | generator | [`class_activation_map`], [`cam_loss`] |
 //! | embedding diversity `L_ED` / `L_AED` (Eq. 9-12) | student / generator | [`ed_loss`], [`aed_loss`] |
 
@@ -24,7 +24,7 @@ mod kl;
 mod test_util;
 
 pub use adversarial::adversarial_kl;
-pub use bn_stats::{BnMomentum, bn_statistics};
+pub use bn_stats::{BnMomentum, bn_statistics, bn_statistics_per_layer};
 pub use cam::{CamTarget, cam_loss, class_activation_map};
 pub use ce::cross_entropy;
 pub use diversity::{Radii, aed_loss, ed_loss, embedding_distance, min_pairwise_distance};
