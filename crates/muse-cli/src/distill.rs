@@ -16,7 +16,7 @@ use muse::models::{Arch, save_model};
 use crate::embedded;
 use crate::eval::test_data;
 use crate::progress::Bars;
-use crate::run_dir::{RunDir, summarize};
+use crate::run_dir::{Recorded, RunDir, summarize};
 
 /// Arguments of `muse distill`.
 #[derive(Parser)]
@@ -280,7 +280,9 @@ pub fn run(args: Args) -> Result<()> {
         // The evaluation data: --eval-data, else what the run recorded at its start.
         let eval = match &args.eval_data {
             Some(name) => Some(name.clone()),
-            None => run.read_eval_data()?,
+            None => run
+                .recorded::<Option<String>>(Recorded::EvalData)?
+                .flatten(),
         };
         (run, config, eval)
     } else {
@@ -322,7 +324,7 @@ pub fn run(args: Args) -> Result<()> {
                 (Some(_), Some(card)) => Some(card.data.clone()),
                 (Some(_), None) => None,
             });
-        run.write_eval_data(eval.as_deref())?;
+        run.record(Recorded::EvalData, &eval)?;
         (run, config, eval)
     };
     let teacher_path = config
@@ -348,24 +350,21 @@ pub fn run(args: Args) -> Result<()> {
     };
     // The normalisation both networks see: --normalization, else the one this run recorded
     // (a resumed run keeps it), else the teacher card's, else the evaluation data's.
-    let recorded = run.root().join("normalization.json");
-    let normalization = match (&card, &eval) {
-        _ if args.normalization.is_some() => crate::eval::named_normalization(
-            args.normalization.as_deref().unwrap_or_default(),
-            config.channels,
-        )?,
-        _ if args.resume && recorded.is_file() => {
-            serde_json::from_slice(&std::fs::read(&recorded)?)
-                .with_context(|| format!("{} is not a normalisation", recorded.display()))?
-        }
-        (Some(c), _) => c.normalization.clone(),
-        (None, Some(e)) => e.normalization.clone(),
-        (None, None) => {
+    let recorded = match args.resume {
+        true => run.recorded::<Normalization>(Recorded::Normalization)?,
+        false => None,
+    };
+    let normalization = match (&args.normalization, recorded, &card, &eval) {
+        (Some(name), ..) => crate::eval::named_normalization(name, config.channels)?,
+        (None, Some(kept), ..) => kept,
+        (None, None, Some(c), _) => c.normalization.clone(),
+        (None, None, None, Some(e)) => e.normalization.clone(),
+        (None, None, None, None) => {
             eprintln!("warning: no teacher card and no --eval-data; inputs are not normalised");
             Normalization::identity(config.channels)
         }
     };
-    muse::engine::write_atomic(&recorded, &serde_json::to_vec_pretty(&normalization)?)?;
+    run.record(Recorded::Normalization, &normalization)?;
 
     let device = muse_device::autodiff_device();
     let teacher = config.load_teacher(&device)?;

@@ -36,6 +36,24 @@ pub struct Summary {
     pub eval_samples: Option<usize>,
 }
 
+/// A run input recorded beside the config (see [`RunDir::record`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Recorded {
+    /// The evaluation data's name or path (`null` for none).
+    EvalData,
+    /// The input normalisation both networks see.
+    Normalization,
+}
+
+impl Recorded {
+    fn file(self) -> &'static str {
+        match self {
+            Recorded::EvalData => "eval-data.json",
+            Recorded::Normalization => "normalization.json",
+        }
+    }
+}
+
 /// A run directory.
 pub struct RunDir {
     root: PathBuf,
@@ -95,24 +113,27 @@ impl RunDir {
             .with_context(|| format!("{} is not a run config", path.display()))
     }
 
-    /// Records the evaluation data the run uses (`eval-data.json`; `null` for none), so that
-    /// `--resume` evaluates on the same data without being told again.
-    pub fn write_eval_data(&self, name: Option<&str>) -> Result<()> {
-        let path = self.root.join("eval-data.json");
-        write_atomic(&path, &serde_json::to_vec(&name)?)?;
+    /// Records what a run chose at its start beyond its config (`eval-data.json`,
+    /// `normalization.json`), so that `--resume` keeps it without being told again.
+    pub fn record<T: Serialize>(&self, what: Recorded, value: &T) -> Result<()> {
+        write_atomic(
+            &self.root.join(what.file()),
+            &serde_json::to_vec_pretty(value)?,
+        )?;
         Ok(())
     }
 
-    /// The evaluation data [`write_eval_data`](Self::write_eval_data) recorded (`None` for a
-    /// run that recorded none, or one made before it was recorded).
-    pub fn read_eval_data(&self) -> Result<Option<String>> {
-        let path = self.root.join("eval-data.json");
+    /// What [`record`](Self::record) stored, `None` when nothing was (a run made before it was
+    /// recorded).
+    pub fn recorded<T: serde::de::DeserializeOwned>(&self, what: Recorded) -> Result<Option<T>> {
+        let path = self.root.join(what.file());
         if !path.is_file() {
             return Ok(None);
         }
         let bytes = std::fs::read(&path).with_context(|| path.display().to_string())?;
-        serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} does not name evaluation data", path.display()))
+        let value = serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a recorded {}", path.display(), what.file()))?;
+        Ok(Some(value))
     }
 
     /// Rewrites `metrics.jsonl` (one line per epoch) and `pictures/accuracy.png`.
