@@ -56,6 +56,11 @@ pub fn accelerated(device: &burn::tensor::Device) -> bool {
     }
 }
 
+/// Whether `x` takes this crate's kernels: a non-empty f32 tensor on an accelerated device.
+fn fast_path<const D: usize>(x: &Tensor<D>) -> bool {
+    accelerated(&x.device()) && x.dtype() == DType::F32 && !x.dims().contains(&0)
+}
+
 /// 2-D convolution, `burn::tensor::module::conv2d`'s contract.
 ///
 /// # Shapes
@@ -69,28 +74,18 @@ pub fn conv2d(
     bias: Option<Tensor<1>>,
     options: ConvOptions<2>,
 ) -> Tensor<4> {
-    if !accelerated(&x.device()) || x.dtype() != DType::F32 {
-        return burn::tensor::module::conv2d(x, weight, bias, options);
-    }
     #[cfg(feature = "flex")]
-    {
-        use burn::backend::Dispatch;
-        use flex::conv::FastConvOps;
-        let y = Tensor::<4>::from_dispatch(<Dispatch as FastConvOps>::fast_conv2d(
-            x.into_dispatch(),
-            weight.into_dispatch(),
-            options,
-        ));
-        match bias {
+    if fast_path(&x) {
+        let y = flex::conv::conv2d(x, weight, options);
+        return match bias {
             Some(b) => {
                 let c = b.dims()[0];
                 y + b.reshape([1, c, 1, 1])
             }
             None => y,
-        }
+        };
     }
-    #[cfg(not(feature = "flex"))]
-    unreachable!("accelerated() is false without the flex feature")
+    burn::tensor::module::conv2d(x, weight, bias, options)
 }
 
 /// `conv.forward(x)` through [`conv2d`].
@@ -129,40 +124,23 @@ fn per_channel<const D: usize>(v: Tensor<1>) -> Tensor<D> {
 /// - `x`: `[batch, channels, …]`
 /// - output: like `x`
 pub fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
-    let empty = x.dims().contains(&0);
-    if !accelerated(&x.device()) || x.dtype() != DType::F32 || D < 2 || empty {
+    if D < 2 || !fast_path(&x) {
         return bn.forward(x);
     }
-    let training = x.device().is_autodiff() && bn.training.is_enabled();
-    if !training {
-        // y = x·s + t with s = γ/√(σ² + ε), t = β − μ·s: one pass instead of four.
-        let scale = bn.gamma.val() / (bn.running_var.value() + bn.epsilon).sqrt();
-        let shift = bn.beta.val() - bn.running_mean.value() * scale.clone();
-        return x * per_channel::<D>(scale) + per_channel::<D>(shift);
-    }
     #[cfg(feature = "flex")]
-    {
-        use burn::backend::Dispatch;
-        use flex::norm::FastNormOps;
-        let (y, stats) = <Dispatch as FastNormOps>::fast_batch_norm_train(
-            x.into_dispatch(),
-            bn.gamma.val().into_dispatch(),
-            bn.beta.val().into_dispatch(),
-            bn.epsilon,
-        );
-        let stats = Tensor::<2>::from_dispatch(stats).detach();
-        let c = stats.dims()[1];
-        let mean = stats.clone().slice([0..1, 0..c]).reshape([c]);
-        let var = stats.slice([1..2, 0..c]).reshape([c]);
+    if x.device().is_autodiff() && bn.training.is_enabled() {
+        let (y, mean, var) = flex::norm::batch_norm_train(bn, x);
         let m = bn.momentum;
         let running_mean = bn.running_mean.value_sync() * (1.0 - m) + mean * m;
         let running_var = bn.running_var.value_sync() * (1.0 - m) + var * m;
         bn.running_mean.update(running_mean.detach());
         bn.running_var.update(running_var.detach());
-        Tensor::from_dispatch(y)
+        return y;
     }
-    #[cfg(not(feature = "flex"))]
-    unreachable!("accelerated() is false without the flex feature")
+    // Running statistics: y = x·s + t with s = γ/√(σ² + ε), t = β − μ·s, one pass instead of four.
+    let scale = bn.gamma.val() / (bn.running_var.value() + bn.epsilon).sqrt();
+    let shift = bn.beta.val() - bn.running_mean.value() * scale.clone();
+    x * per_channel::<D>(scale) + per_channel::<D>(shift)
 }
 
 /// Per-channel batch mean and biased variance of `x`, differentiable in `x` (the batch
@@ -172,28 +150,12 @@ pub fn batch_norm<const D: usize>(bn: &BatchNorm, x: Tensor<D>) -> Tensor<D> {
 /// - `x`: `[batch, channels, …]`
 /// - output: `(mean, variance)`, `[channels]` each
 pub fn channel_moments<const D: usize>(x: Tensor<D>) -> (Tensor<1>, Tensor<1>) {
-    let dims = x.dims();
-    let c = dims[1];
-    if !accelerated(&x.device()) || x.dtype() != DType::F32 || dims.contains(&0) {
-        let rest: usize = dims
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != 1)
-            .map(|(_, d)| d)
-            .product();
-        let flat = x.swap_dims(0, 1).reshape([c, rest]); // [c, n·…]
-        let (var, mean) = flat.var_mean_bias(1);
-        return (mean.reshape([c]), var.reshape([c]));
-    }
     #[cfg(feature = "flex")]
-    {
-        use burn::backend::Dispatch;
-        use flex::norm::FastNormOps;
-        let stats =
-            Tensor::<2>::from_dispatch(<Dispatch as FastNormOps>::fast_moments(x.into_dispatch()));
-        let mean = stats.clone().slice([0..1, 0..c]).reshape([c]);
-        (mean, stats.slice([1..2, 0..c]).reshape([c]))
+    if fast_path(&x) {
+        return flex::norm::moments(x);
     }
-    #[cfg(not(feature = "flex"))]
-    unreachable!("accelerated() is false without the flex feature")
+    let c = x.dims()[1];
+    let flat = x.swap_dims(0, 1).flatten::<2>(1, D - 1); // [c, n·…]
+    let (var, mean) = flat.var_mean_bias(1);
+    (mean.reshape([c]), var.reshape([c]))
 }

@@ -121,3 +121,20 @@ impl<C: CheckpointStrategy> FastConvOps for Autodiff<Flex, C> {
         }
     }
 }
+
+/// `conv2d(x, weight)` on flex tensors through [`FastConvOps`] (no bias).
+///
+/// # Shapes
+/// - `x`: `[batch, in_channels, height, width]`; `weight`: `[out, in / groups, kh, kw]`
+/// - output: `[batch, out, oh, ow]`
+pub(crate) fn conv2d(
+    x: burn::tensor::Tensor<4>,
+    weight: burn::tensor::Tensor<4>,
+    options: ConvOptions<2>,
+) -> burn::tensor::Tensor<4> {
+    burn::tensor::Tensor::from_dispatch(<burn::backend::Dispatch as FastConvOps>::fast_conv2d(
+        x.into_dispatch(),
+        weight.into_dispatch(),
+        options,
+    ))
+}

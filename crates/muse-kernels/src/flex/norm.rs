@@ -8,7 +8,9 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, Flex, TensorMetadata, backend_extension};
+use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
+use burn::nn::BatchNorm;
+use burn::tensor::Tensor;
 
 use super::{tensor, values};
 use crate::norm::{self, NormGeometry};
@@ -167,4 +169,42 @@ impl<C: CheckpointStrategy> FastNormOps for Autodiff<Flex, C> {
             OpsKind::UnTracked(prep) => prep.finish(stats),
         }
     }
+}
+
+/// `[2, channels]` statistics → (mean, variance), `[channels]` each.
+fn split(stats: Tensor<2>) -> (Tensor<1>, Tensor<1>) {
+    let c = stats.dims()[1];
+    let mean = stats.clone().slice([0..1, 0..c]).reshape([c]);
+    (mean, stats.slice([1..2, 0..c]).reshape([c]))
+}
+
+/// Training-mode batch norm of `x` with `bn`'s affine parameters: `(output, batch mean, batch
+/// variance)`, the statistics detached (the caller updates the running ones).
+///
+/// # Shapes
+/// - `x`: `[batch, channels, …]`
+/// - output: like `x`, then `[channels]` twice
+pub(crate) fn batch_norm_train<const D: usize>(
+    bn: &BatchNorm,
+    x: Tensor<D>,
+) -> (Tensor<D>, Tensor<1>, Tensor<1>) {
+    let (y, stats) = <Dispatch as FastNormOps>::fast_batch_norm_train(
+        x.into_dispatch(),
+        bn.gamma.val().into_dispatch(),
+        bn.beta.val().into_dispatch(),
+        bn.epsilon,
+    );
+    let (mean, var) = split(Tensor::from_dispatch(stats).detach());
+    (Tensor::from_dispatch(y), mean, var)
+}
+
+/// Per-channel batch mean and biased variance, differentiable in `x`.
+///
+/// # Shapes
+/// - `x`: `[batch, channels, …]`
+/// - output: `[channels]` twice
+pub(crate) fn moments<const D: usize>(x: Tensor<D>) -> (Tensor<1>, Tensor<1>) {
+    split(Tensor::from_dispatch(
+        <Dispatch as FastNormOps>::fast_moments(x.into_dispatch()),
+    ))
 }
