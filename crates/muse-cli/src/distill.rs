@@ -190,7 +190,8 @@ fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, St
     }
     if let Some(e) = args.epochs {
         c.epochs = e;
-        c.warmup_epochs = (e / 10).max(1).min(e.saturating_sub(1));
+        // The preset's warm-up, shortened when it would leave no student epoch.
+        c.warmup_epochs = c.warmup_epochs.min(e.saturating_sub(1));
     }
     if let Some(s) = args.student_steps {
         c.student_training.steps = s;

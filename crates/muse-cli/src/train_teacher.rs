@@ -40,6 +40,10 @@ pub struct Args {
     /// images MUSE generates (e.g. `--min-side 32` with `--image-size 64`).
     #[arg(long)]
     min_side: Option<usize>,
+    /// Random horizontal flips (for data whose classes are left-right symmetric, such as
+    /// Fashion-MNIST or CIFAR; not for digits).
+    #[arg(long)]
+    flip: bool,
     /// Seed of initialisation, shuffling and augmentation.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -86,6 +90,7 @@ pub fn run(args: Args) -> Result<()> {
         .with_lr(args.lr)
         .with_crop_padding((h / 14).max(1))
         .with_min_side(args.min_side)
+        .with_flip(args.flip)
         .with_seed(args.seed);
     let mut bars = Bars::default();
     let (model, losses) = train_supervised(

@@ -2,7 +2,7 @@
 //!
 //! A checkpoint is a directory `checkpoint-NNNN` (NNNN = the next epoch to run) holding
 //! everything an epoch's result depends on: the student and its projection head, every
-//! generator (with its spectral-norm vectors), the student's AdamW state, the pool, NAYER's BN
+//! generator (with its spectral-norm vectors), the student's optimiser state (SGD momentum or AdamW moments), the pool, NAYER's BN
 //! momentum averages, the label embeddings and radii, and the metrics so far. Generator
 //! optimisers are rebuilt every generation iteration and the learning rate and every random
 //! choice are functions of `(seed, epoch)`, so nothing else is needed: a resumed run ends where
@@ -14,7 +14,6 @@
 
 use std::path::{Path, PathBuf};
 
-use burn::optim::AdamWConfig;
 use burn::tensor::{Tensor, TensorData};
 use muse_data::Normalization;
 use muse_losses::{BnMomentum, Radii};
@@ -28,7 +27,8 @@ use crate::error::EngineError;
 use crate::label_embedding::LabelEmbeddings;
 use crate::pool::SyntheticPool;
 
-const FORMAT: u32 = 1;
+/// 2: the student optimiser became a typed choice (SGD or AdamW) with its schedule.
+const FORMAT: u32 = 2;
 const LATEST: &str = "latest";
 
 /// One layer's averaged `(mean, variance)`.
@@ -185,9 +185,10 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             .map(|(r, g)| load_model(g, &dir.join(format!("generator-{r}.bpk"))))
             .collect::<Result<_, _>>()?;
         let optim_path = dir.join("optimizer.bpk");
-        d.optim = AdamWConfig::new()
-            .with_epsilon(1e-8)
-            .with_weight_decay(d.config.student_training.weight_decay as f32)
+        d.optim = d
+            .config
+            .student_training
+            .optimizer
             .init()
             .load(&optim_path)
             .map_err(|e| EngineError::Corrupt {

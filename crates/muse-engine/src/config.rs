@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::EngineError;
 use crate::generation::GeneratorLossWeights;
 use crate::label_embedding::LabelEmbeddingSource;
+use crate::schedule::{LrSchedule, StudentOptimizer};
 
 /// Which method runs (all from the same code, METHOD.md §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +29,7 @@ pub enum Method {
 
 /// A network of the zoo, optionally with weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     /// Architecture.
     pub arch: Arch,
@@ -49,6 +51,7 @@ fn default_ngf() -> usize {
 
 /// Generator side of Algorithm 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GenerationSettings {
     /// Generation resolutions `E` (multiples of 4).
     pub resolutions: Vec<usize>,
@@ -58,6 +61,14 @@ pub struct GenerationSettings {
     pub iterations: usize,
     /// Generator steps `g` per iteration.
     pub steps: usize,
+    /// Generation iterations per resolution in each warm-up epoch (NAYER's `gwp_loops`: the
+    /// pool is filled faster while the student waits); `None`: `iterations`.
+    #[serde(default)]
+    pub warmup_iterations: Option<usize>,
+    /// Re-initialise every generator in full every this many epochs, counted from the start
+    /// and from the end of the warm-up (NAYER's `g_life`, 10); 0 never does.
+    #[serde(default)]
+    pub reinit_every: usize,
     /// Generator learning rate.
     pub lr: f64,
     /// Spectral normalisation of the generator's convolutions.
@@ -75,17 +86,16 @@ pub struct GenerationSettings {
 
 /// Student side of Algorithm 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StudentSettings {
     /// Student steps `S` per epoch.
     pub steps: usize,
     /// Pool batch size.
     pub batch_size: usize,
-    /// Peak learning rate (AdamW).
-    pub lr: f64,
-    /// AdamW weight decay.
-    pub weight_decay: f64,
-    /// Fraction of epochs of linear learning-rate warm-up.
-    pub warmup_fraction: f64,
+    /// Optimiser and its peak learning rate.
+    pub optimizer: StudentOptimizer,
+    /// Learning rate over the student epochs.
+    pub schedule: LrSchedule,
     /// KL temperature.
     pub tau: f64,
     /// Weight of `L_ED`.
@@ -94,6 +104,7 @@ pub struct StudentSettings {
 
 /// Augmentation applied before teacher and student see an image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AugmentSettings {
     /// Random-crop padding as a fraction of the side (METHOD.md: l/8).
     pub crop_fraction: f64,
@@ -103,6 +114,7 @@ pub struct AugmentSettings {
 
 /// One distillation run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DistillConfig {
     /// Method.
     pub method: Method,
@@ -274,9 +286,20 @@ impl DistillConfig {
             ),
             _ => {}
         }
+        for (field, reason) in s.optimizer.problems() {
+            bad(&format!("student_training.optimizer.{field}"), reason);
+        }
+        for (field, reason) in s.schedule.problems(s.optimizer.lr()) {
+            bad(&format!("student_training.schedule.{field}"), reason);
+        }
+        if g.warmup_iterations == Some(0) {
+            bad(
+                "generation.warmup_iterations",
+                "must be at least 1 (omit it to use `iterations`)".into(),
+            );
+        }
         for (field, v) in [
             ("generation.lr", g.lr),
-            ("student_training.lr", s.lr),
             ("student_training.tau", s.tau),
         ] {
             if !(v.is_finite() && v > 0.0) {
@@ -284,7 +307,6 @@ impl DistillConfig {
             }
         }
         for (field, v) in [
-            ("student_training.weight_decay", s.weight_decay),
             ("student_training.alpha_ed", s.alpha_ed),
             ("generation.weights.ce", g.weights.ce),
             ("generation.weights.adv", g.weights.adv),
@@ -300,12 +322,6 @@ impl DistillConfig {
             bad(
                 "generation.bn_momentum",
                 format!("must be in [0, 1), got {}", g.bn_momentum),
-            );
-        }
-        if !(0.0..=1.0).contains(&s.warmup_fraction) {
-            bad(
-                "student_training.warmup_fraction",
-                format!("must be in [0, 1], got {}", s.warmup_fraction),
             );
         }
         if !(0.0..=0.5).contains(&self.augment.crop_fraction) {
@@ -388,7 +404,12 @@ mod tests {
         c.data_ratio = 0.0;
         c.generation.batch_sizes = vec![130];
         c.generation.resolutions = vec![20, 30];
-        c.student_training.lr = f64::NAN;
+        c.student_training.optimizer = StudentOptimizer::Sgd {
+            lr: f64::NAN,
+            momentum: 1.5,
+            weight_decay: 0.0,
+            nesterov: false,
+        };
         c.teacher.weights = None;
         c.warmup_epochs = 20;
         let err = c.validate().unwrap_err().to_string();
@@ -396,7 +417,8 @@ mod tests {
             "`data_ratio`",
             "`generation.batch_sizes`",
             "`generation.resolutions` 30",
-            "`student_training.lr`",
+            "`student_training.optimizer.lr`",
+            "`student_training.optimizer.momentum`",
             "`teacher.weights`",
             "`warmup_epochs`",
         ] {

@@ -8,7 +8,7 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::optim::{AdamWConfig, ModuleOptimizer};
+use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor};
 use muse_data::{ImageDataset, Normalization};
 use muse_generator::{GeneratorConfig, GeneratorSet, GeneratorSetConfig};
@@ -26,7 +26,6 @@ use crate::generation::{GenerationContext, GeneratorLosses, generation_iteration
 use crate::label_embedding::{LabelEmbeddingSource, LabelEmbeddings};
 use crate::observer::Observer;
 use crate::pool::{SyntheticPool, pool_capacities};
-use crate::schedule::warmup_cosine;
 use crate::student::{StudentContext, StudentLosses, student_step};
 
 /// What one epoch did.
@@ -128,13 +127,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             .as_ref()
             .map_or(teacher.embedding_dim(), LabelEmbeddings::dim);
         let g = &config.generation;
-        let base =
-            GeneratorConfig::new(dim, k, g.resolutions[0], config.channels, g.batch_sizes[0])
-                .with_spectral_norm(g.spectral_norm)
-                .with_ngf(g.ngf);
-        let generators =
-            GeneratorSetConfig::new(g.resolutions.clone(), g.batch_sizes.clone(), base)
-                .init(device)?;
+        let generators = generator_set(&config, dim, device)?;
         let capacities = pool_capacities(
             config.data_ratio,
             config.train_size,
@@ -148,17 +141,11 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             (None, None) => None,
         };
         let projection = LinearConfig::new(student.embedding_dim(), dim).init(device);
-        let optim = AdamWConfig::new()
-            .with_epsilon(1e-8)
-            .with_weight_decay(config.student_training.weight_decay as f32)
-            .init();
+        let optim = config.student_training.optimizer.init();
         // Generation freezes clones of the student and projection head; with Burn's lazy
         // initialisation that would freeze the originals too (see `muse_models::materialize`).
         materialize(&student);
         materialize(&projection);
-        for g in &generators.generators {
-            materialize(g);
-        }
         Ok(Self {
             bn_momentum: g
                 .resolutions
@@ -315,6 +302,15 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             .expect("set above")
             .to_tensor(&self.device);
         let radii = self.radii.expect("set with the embeddings");
+        if !self.pool.is_full()
+            && reinit_due(epoch, cfg.warmup_epochs, cfg.generation.reinit_every)
+        {
+            let dim = self
+                .label_embeddings
+                .as_ref()
+                .map_or(self.teacher.embedding_dim(), LabelEmbeddings::dim);
+            self.generators = generator_set(&cfg, dim, &self.device)?;
+        }
         let (use_cam, use_ed) = match cfg.method {
             crate::config::Method::Nayer => (false, false),
             _ => (true, true),
@@ -358,8 +354,12 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
                 };
                 let mut sum = GeneratorLosses::default();
                 let mut n = 0;
-                observer.phase_started(&format!("gen {res}px"), cfg.generation.iterations);
-                for _ in 0..cfg.generation.iterations {
+                let iterations = match cfg.generation.warmup_iterations {
+                    Some(n) if epoch < cfg.warmup_epochs => n,
+                    _ => cfg.generation.iterations,
+                };
+                observer.phase_started(&format!("gen {res}px"), iterations);
+                for _ in 0..iterations {
                     if self.pool.shards()[r].is_full() {
                         break;
                     }
@@ -411,12 +411,11 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
         // Student training after the warm-up.
         let mut student_mean = StudentLosses::default();
         let lr = if epoch >= cfg.warmup_epochs {
-            cfg.student_training.lr
-                * warmup_cosine(
-                    epoch - cfg.warmup_epochs,
-                    cfg.epochs - cfg.warmup_epochs,
-                    cfg.student_training.warmup_fraction,
-                )
+            cfg.student_training.schedule.lr(
+                cfg.student_training.optimizer.lr(),
+                epoch - cfg.warmup_epochs,
+                cfg.epochs - cfg.warmup_epochs,
+            )
         } else {
             0.0
         };
@@ -485,6 +484,40 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
         self.history.push(metrics.clone());
         Ok(metrics)
     }
+}
+
+/// One freshly initialised generator per resolution of `config` (materialised: see
+/// [`materialize`]), conditioned on label embeddings of size `dim`.
+fn generator_set(
+    config: &DistillConfig,
+    dim: usize,
+    device: &Device,
+) -> Result<GeneratorSet, EngineError> {
+    let g = &config.generation;
+    let base = GeneratorConfig::new(
+        dim,
+        config.num_classes,
+        g.resolutions[0],
+        config.channels,
+        g.batch_sizes[0],
+    )
+    .with_spectral_norm(g.spectral_norm)
+    .with_ngf(g.ngf);
+    let set =
+        GeneratorSetConfig::new(g.resolutions.clone(), g.batch_sizes.clone(), base).init(device)?;
+    for g in &set.generators {
+        materialize(g);
+    }
+    Ok(set)
+}
+
+/// Whether NAYER's full generator re-initialisation happens at the start of `epoch`: every
+/// `every` epochs counted from the start and from the end of the warm-up (`g_life`), never
+/// at epoch 0 (the generators are new then).
+pub fn reinit_due(epoch: usize, warmup: usize, every: usize) -> bool {
+    every > 0
+        && epoch > 0
+        && (epoch.is_multiple_of(every) || (epoch >= warmup && (epoch - warmup).is_multiple_of(every)))
 }
 
 /// Puts the epoch (and the step, when the caller knows it better) into a non-finite-loss error.
@@ -590,6 +623,36 @@ mod tests {
             120,
             "class centres of the LeNet teacher"
         );
+    }
+
+    #[test]
+    fn warmup_epochs_run_their_own_iteration_count() {
+        let device = muse_device::autodiff_device();
+        let mut config = tiny_config(Method::Muse, vec![8, 12], vec![6, 6]);
+        config.generation.warmup_iterations = Some(3);
+        let mut d = Distiller::new(
+            config,
+            tiny_teacher(&device),
+            tiny_student(&device),
+            Normalization::identity(1),
+            &device,
+        )
+        .unwrap();
+        // 3 batches of 6 at 8 px (capacity 33); 12 px stops at its capacity of 15.
+        assert_eq!(d.run_epoch(None, &mut Silent).unwrap().pool, vec![18, 15]);
+        // After the warm-up, `iterations` = 2 again: 18 + 12 at 8 px.
+        assert_eq!(d.run_epoch(None, &mut Silent).unwrap().pool, vec![30, 15]);
+    }
+
+    #[test]
+    fn reinit_follows_nayers_g_life_by_hand() {
+        // g_life 10, warm-up 2: NAYER's `(ep - warmup) % g_life == 0 or ep % g_life == 0`
+        // gives epochs 2 (the first student epoch), 10, 12, 20, 22, ... (0 is the first init).
+        let due: Vec<usize> = (0..25).filter(|&e| reinit_due(e, 2, 10)).collect();
+        assert_eq!(due, vec![2, 10, 12, 20, 22]);
+        assert!(!(0..50).any(|e| reinit_due(e, 2, 0)), "0 turns it off");
+        let due: Vec<usize> = (0..8).filter(|&e| reinit_due(e, 0, 3)).collect();
+        assert_eq!(due, vec![3, 6]);
     }
 
     #[test]

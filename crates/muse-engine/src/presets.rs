@@ -1,9 +1,10 @@
 //! Named run configs: the paper's Table 6 (CIFAR, Imagenette/Imagewoof, ImageNet) and small
 //! CPU-sized ones for Fashion-MNIST and digits (METHOD.md §6).
 //!
-//! Table 6 gives the student steps per epoch as a multiple of the data ratio in percent
-//! (`S = 2·d_r` for CIFAR, so 20 steps at 10%); [`preset`] computes `S` from the ratio it is
-//! given. The teacher's weights are left empty: the caller (the CLI's `--teacher`) sets them.
+//! Student steps per epoch are a plain count per preset (Table 6's "S scaled by d_r" column is
+//! ambiguous; docs/method.md gives the decision). The `nayer` mode of `cifar10`/`cifar100`
+//! is NAYER's published scripts; `muse`/`muse-s` keep Table 6's `I`, `g` and `E` there.
+//! The teacher's weights are left empty: the caller (the CLI's `--teacher`) sets them.
 
 use muse_losses::CamTarget;
 use muse_models::Arch;
@@ -14,6 +15,7 @@ use crate::config::{
 use crate::error::EngineError;
 use crate::generation::GeneratorLossWeights;
 use crate::label_embedding::LabelEmbeddingSource;
+use crate::schedule::{LrSchedule, StudentOptimizer};
 
 /// A preset's name and what it is for.
 pub const PRESETS: &[(&str, &str)] = &[
@@ -57,21 +59,37 @@ struct Shape {
     channels: usize,
     native: usize,
     train_size: usize,
-    /// MUSE resolutions and batch sizes; MUSE-S uses the first, NAYER the native resolution
-    /// with the first batch size.
+    /// MUSE resolutions and synthetic batch sizes; MUSE-S uses the first, NAYER the native
+    /// resolution with `nayer_batch`.
     resolutions: Vec<usize>,
     batch_sizes: Vec<usize>,
+    /// NAYER's synthetic batch at the native resolution.
+    nayer_batch: usize,
+    /// Generation iterations `I` per epoch after the warm-up.
     iterations: usize,
+    /// ... and during the warm-up epochs (NAYER's `gwp_loops`).
+    warmup_iterations: usize,
+    /// Generator steps `g` per iteration.
     steps: usize,
     epochs: usize,
-    /// Student steps per percent of data ratio.
-    student_steps_per_percent: f64,
+    warmup_epochs: usize,
+    /// Student steps `S` per epoch: a plain count (METHOD.md §5, docs/method.md).
+    student_steps: usize,
+    student_batch: usize,
+    optimizer: StudentOptimizer,
+    /// NAYER's full generator re-initialisation period `g_life` (0: never).
+    reinit_every: usize,
     ngf: usize,
     flip: bool,
+    /// Table 6's `(I, g, E)` for `muse`/`muse-s` where the paper's differ from the above.
+    paper: Option<(usize, usize, usize)>,
 }
 
-fn shape(name: &str) -> Option<Shape> {
-    let cifar = |k| Shape {
+/// NAYER's CIFAR scripts (`run/nayer_200.sh`): student batch 512 with SGD lr 0.2, synthetic
+/// batch 400, 20 warm-up epochs of 10 generation loops, then 2 loops of `g` steps per epoch,
+/// 400 student steps per epoch (`kd_steps`), `g_life` 10, 220 epochs.
+fn cifar(k: usize) -> Shape {
+    Shape {
         teacher: (Arch::ResNet34Cifar, 1.0),
         student: (Arch::ResNet18Cifar, 1.0),
         num_classes: k,
@@ -80,13 +98,28 @@ fn shape(name: &str) -> Option<Shape> {
         train_size: 50_000,
         resolutions: vec![28, 32],
         batch_sizes: vec![130, 100],
-        iterations: 20,
-        steps: 40,
-        epochs: 400,
-        student_steps_per_percent: 2.0,
+        nayer_batch: 400,
+        iterations: 2,
+        warmup_iterations: 10,
+        steps: if k == 100 { 40 } else { 30 },
+        epochs: 220,
+        warmup_epochs: 20,
+        student_steps: 400,
+        student_batch: 512,
+        optimizer: StudentOptimizer::Sgd {
+            lr: 0.2,
+            momentum: 0.9,
+            weight_decay: 1e-4,
+            nesterov: false,
+        },
+        reinit_every: 10,
         ngf: 64,
         flip: true,
-    };
+        paper: Some((20, 40, 400)),
+    }
+}
+
+fn shape(name: &str) -> Option<Shape> {
     let nette = Shape {
         teacher: (Arch::ResNet34, 1.0),
         student: (Arch::ResNet18, 1.0),
@@ -96,12 +129,20 @@ fn shape(name: &str) -> Option<Shape> {
         train_size: 9_469,
         resolutions: vec![96, 112],
         batch_sizes: vec![50, 40],
+        nayer_batch: 50,
         iterations: 5,
+        warmup_iterations: 5,
         steps: 100,
         epochs: 100,
-        student_steps_per_percent: 50.0,
+        warmup_epochs: 10,
+        // Table 6's 50·d_r at the paper's 5%.
+        student_steps: 250,
+        student_batch: 128,
+        optimizer: StudentOptimizer::NAYER,
+        reinit_every: 10,
         ngf: 64,
         flip: true,
+        paper: None,
     };
     Some(match name {
         "fashion-mnist" => Shape {
@@ -113,12 +154,19 @@ fn shape(name: &str) -> Option<Shape> {
             train_size: 60_000,
             resolutions: vec![20, 28],
             batch_sizes: vec![100, 50],
-            iterations: 2,
-            steps: 20,
-            epochs: 10,
-            student_steps_per_percent: 10.0,
-            ngf: 32,
-            flip: false,
+            nayer_batch: 100,
+            iterations: 1,
+            warmup_iterations: 2,
+            steps: 30,
+            epochs: 16,
+            warmup_epochs: 2,
+            student_steps: 50,
+            student_batch: 128,
+            optimizer: StudentOptimizer::NAYER,
+            reinit_every: 10,
+            ngf: 64,
+            flip: true,
+            paper: None,
         },
         "fashion-mnist-64" => Shape {
             teacher: (Arch::ResNet18, 0.25),
@@ -129,12 +177,19 @@ fn shape(name: &str) -> Option<Shape> {
             train_size: 60_000,
             resolutions: vec![32, 48],
             batch_sizes: vec![64, 36],
-            iterations: 2,
-            steps: 20,
-            epochs: 12,
-            student_steps_per_percent: 10.0,
+            nayer_batch: 64,
+            iterations: 1,
+            warmup_iterations: 2,
+            steps: 30,
+            epochs: 16,
+            warmup_epochs: 2,
+            student_steps: 50,
+            student_batch: 128,
+            optimizer: StudentOptimizer::NAYER,
+            reinit_every: 10,
             ngf: 32,
-            flip: false,
+            flip: true,
+            paper: None,
         },
         "digits" => Shape {
             teacher: (Arch::LeNet5, 1.0),
@@ -145,12 +200,19 @@ fn shape(name: &str) -> Option<Shape> {
             train_size: 1_437,
             resolutions: vec![4, 8],
             batch_sizes: vec![100, 50],
+            nayer_batch: 100,
             iterations: 2,
+            warmup_iterations: 2,
             steps: 20,
             epochs: 20,
-            student_steps_per_percent: 2.0,
+            warmup_epochs: 2,
+            student_steps: 20,
+            student_batch: 64,
+            optimizer: StudentOptimizer::NAYER,
+            reinit_every: 10,
             ngf: 16,
             flip: false,
+            paper: None,
         },
         "cifar10" => cifar(10),
         "cifar100" => cifar(100),
@@ -164,12 +226,25 @@ fn shape(name: &str) -> Option<Shape> {
             train_size: 1_281_167,
             resolutions: vec![112, 128],
             batch_sizes: vec![200, 150],
+            nayer_batch: 200,
             iterations: 20,
+            warmup_iterations: 20,
             steps: 100,
             epochs: 400,
-            student_steps_per_percent: 200.0,
+            warmup_epochs: 20,
+            // Table 6's 200·d_r at the paper's 5%.
+            student_steps: 1000,
+            student_batch: 256,
+            optimizer: StudentOptimizer::Sgd {
+                lr: 0.2,
+                momentum: 0.9,
+                weight_decay: 1e-4,
+                nesterov: false,
+            },
+            reinit_every: 10,
             ngf: 64,
             flip: true,
+            paper: None,
         },
         "tiny" => Shape {
             teacher: (Arch::LeNet5, 1.0),
@@ -180,18 +255,36 @@ fn shape(name: &str) -> Option<Shape> {
             train_size: 300,
             resolutions: vec![8, 12],
             batch_sizes: vec![6, 6],
+            nayer_batch: 6,
             iterations: 2,
+            warmup_iterations: 3,
             steps: 2,
             epochs: 3,
-            student_steps_per_percent: 0.3,
+            warmup_epochs: 1,
+            student_steps: 3,
+            student_batch: 8,
+            optimizer: StudentOptimizer::Sgd {
+                lr: 0.05,
+                momentum: 0.9,
+                weight_decay: 1e-4,
+                nesterov: false,
+            },
+            // Exercised by the resume tests: a re-initialisation at epoch 2.
+            reinit_every: 2,
             ngf: 16,
             flip: false,
+            paper: None,
         },
         _ => return None,
     })
 }
 
 /// The config of preset `name` for `method` at data ratio `ratio` (a fraction, 0.05 = 5%).
+///
+/// The recipe is NAYER's for every method (SGD student with a cosine to 2e-4, warm-up epochs
+/// of generation only, full generator re-initialisation every `g_life` epochs); `nayer` is
+/// NAYER exactly (no spectral norm, α_adv 1.33, native resolution), `muse`/`muse-s` add the
+/// paper's spectral norm, α_adv 1.3, low resolutions, CAM and embedding diversity.
 pub fn preset(name: &str, method: Method, ratio: f64) -> Result<DistillConfig, EngineError> {
     let s = shape(name).ok_or_else(|| EngineError::InvalidConfig {
         field: "preset",
@@ -207,9 +300,13 @@ pub fn preset(name: &str, method: Method, ratio: f64) -> Result<DistillConfig, E
     let (resolutions, batch_sizes) = match method {
         Method::Muse => (s.resolutions.clone(), s.batch_sizes.clone()),
         Method::MuseS => (vec![s.resolutions[0]], vec![s.batch_sizes[0]]),
-        Method::Nayer => (vec![s.native], vec![s.batch_sizes[0]]),
+        Method::Nayer => (vec![s.native], vec![s.nayer_batch]),
     };
-    let steps = ((ratio * 100.0 * s.student_steps_per_percent).round() as usize).max(1);
+    let nayer = method == Method::Nayer;
+    let (iterations, steps, epochs) = match s.paper {
+        Some(paper) if !nayer => paper,
+        _ => (s.iterations, s.steps, s.epochs),
+    };
     let config = DistillConfig {
         method,
         teacher: ModelSpec {
@@ -227,26 +324,27 @@ pub fn preset(name: &str, method: Method, ratio: f64) -> Result<DistillConfig, E
         native_resolution: s.native,
         train_size: s.train_size,
         data_ratio: ratio,
-        epochs: s.epochs,
-        warmup_epochs: (s.epochs / 10).max(1),
+        epochs,
+        warmup_epochs: s.warmup_epochs,
         generation: GenerationSettings {
-            batch_sizes: batch_sizes.clone(),
+            batch_sizes,
             resolutions,
-            iterations: s.iterations,
-            steps: s.steps,
+            iterations,
+            warmup_iterations: Some(s.warmup_iterations),
+            steps,
             lr: 4e-3,
-            spectral_norm: true,
+            spectral_norm: !nayer,
             ngf: s.ngf,
+            reinit_every: s.reinit_every,
             bn_momentum: 0.9,
             cam_target: CamTarget::Full(1.0),
-            weights: GeneratorLossWeights::new(),
+            weights: GeneratorLossWeights::new().with_adv(if nayer { 1.33 } else { 1.3 }),
         },
         student_training: StudentSettings {
-            steps,
-            batch_size: batch_sizes[0],
-            lr: 1e-3,
-            weight_decay: 1e-4,
-            warmup_fraction: 0.1,
+            steps: s.student_steps,
+            batch_size: s.student_batch,
+            optimizer: s.optimizer,
+            schedule: LrSchedule::Cosine { floor: 2e-4 },
             tau: 20.0,
             alpha_ed: 10.0,
         },
@@ -278,15 +376,36 @@ mod tests {
     }
 
     #[test]
-    fn table_6_values_and_student_steps_from_the_ratio() {
+    fn table_6_resolutions_and_nayer_scripts() {
         let c = preset("cifar10", Method::Muse, 0.1).unwrap();
         assert_eq!(c.generation.resolutions, vec![28, 32]);
         assert_eq!(c.generation.batch_sizes, vec![130, 100]);
-        assert_eq!((c.generation.iterations, c.generation.steps), (20, 40));
-        assert_eq!(c.student_training.steps, 20, "S = 2·d_r at d_r = 10%");
+        assert!(c.generation.spectral_norm);
+        assert_eq!(c.generation.weights.adv, 1.3);
+        // NAYER's run/nayer_200.sh, CIFAR-10 resnet34 → resnet18.
+        let n = preset("cifar10", Method::Nayer, 0.1).unwrap();
+        assert_eq!(n.generation.resolutions, vec![32]);
+        assert_eq!(n.generation.batch_sizes, vec![400]);
+        assert!(!n.generation.spectral_norm);
+        assert_eq!(n.generation.weights.adv, 1.33);
+        assert_eq!(
+            (n.generation.iterations, n.generation.warmup_iterations),
+            (2, Some(10))
+        );
+        assert_eq!((n.generation.steps, n.generation.reinit_every), (30, 10));
+        assert_eq!((n.epochs, n.warmup_epochs), (220, 20));
+        assert_eq!(
+            (n.student_training.steps, n.student_training.batch_size),
+            (400, 512)
+        );
+        assert_eq!(n.student_training.optimizer.lr(), 0.2);
+        assert_eq!(preset("cifar100", Method::Nayer, 0.1).unwrap().generation.steps, 40);
+        // Student steps are a plain count, whatever the ratio.
+        let a = preset("fashion-mnist", Method::Nayer, 0.01).unwrap();
+        let b = preset("fashion-mnist", Method::Nayer, 0.05).unwrap();
+        assert_eq!(a.student_training.steps, b.student_training.steps);
         let s = preset("imagenet", Method::MuseS, 0.01).unwrap();
         assert_eq!(s.generation.resolutions, vec![112]);
-        assert_eq!(s.student_training.steps, 200);
         let n = preset("fashion-mnist", Method::Nayer, 0.05).unwrap();
         assert_eq!(n.generation.resolutions, vec![28]);
         assert!(matches!(

@@ -22,7 +22,7 @@ pub(crate) fn tiny_student(device: &Device) -> AnyClassifier {
 }
 
 /// The `tiny` preset (3 classes, 1 channel, 12 px native, 3 epochs) with the resolutions and
-/// batch sizes a test asks for, and the student settings the engine tests were written for.
+/// batch sizes a test asks for, and the student settings the engine tests were written for (AdamW without warm-up, no warm-up iterations of their own, no generator re-initialisation).
 pub(crate) fn tiny_config(
     method: Method,
     resolutions: Vec<usize>,
@@ -32,8 +32,16 @@ pub(crate) fn tiny_config(
     c.teacher.weights = Some("unused".into());
     c.generation.resolutions = resolutions;
     c.generation.batch_sizes = batches;
+    c.generation.warmup_iterations = None;
+    c.generation.reinit_every = 0;
     c.student_training.batch_size = 8;
-    c.student_training.warmup_fraction = 0.0;
+    c.student_training.optimizer = crate::StudentOptimizer::AdamW {
+        lr: 1e-3,
+        weight_decay: 1e-4,
+    };
+    c.student_training.schedule = crate::LrSchedule::WarmupCosine {
+        warmup_fraction: 0.0,
+    };
     c.student_training.tau = 4.0;
     c.seed = 7;
     c
