@@ -28,14 +28,22 @@ impl ImageDataset {
         class_names: Vec<String>,
         source: PathBuf,
     ) -> Result<Self, DataError> {
-        let per = shape.iter().product::<usize>();
+        let per = shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .ok_or_else(|| {
+                DataError::InvalidArgument(format!(
+                    "{}: image shape {shape:?} is too large to address",
+                    source.display()
+                ))
+            })?;
         if per == 0 {
             return Err(DataError::InvalidArgument(format!(
                 "{}: image shape {shape:?} has a zero side",
                 source.display()
             )));
         }
-        if pixels.len() != labels.len() * per {
+        if labels.len().checked_mul(per) != Some(pixels.len()) {
             return Err(DataError::InvalidArgument(format!(
                 "{}: {} pixel bytes do not make {} images of shape {shape:?}",
                 source.display(),

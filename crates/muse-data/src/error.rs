@@ -34,6 +34,14 @@ pub enum DataError {
         /// What the file was expected to be.
         what: &'static str,
     },
+    /// The file announces, or inflates to, more data than may be read.
+    #[error("{path}: {what}")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What is too large, with the numbers.
+        what: String,
+    },
     /// The file ends before the data its header announces.
     #[error("{path}: truncated: expected {expected} bytes of data, found {found}")]
     Truncated {

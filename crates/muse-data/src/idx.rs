@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::bytes::read_maybe_gz;
+use crate::bytes::{MAX_INFLATED, read_maybe_gz_sized};
 use crate::dataset::ImageDataset;
 use crate::error::DataError;
 
@@ -52,7 +52,7 @@ fn parse<'a>(
         .map(|d| be_u32(bytes, 4 + 4 * d) as usize)
         .collect();
     let body = &bytes[header..];
-    let expected = dims.iter().product::<usize>();
+    let expected = announced(path, &dims)?;
     if body.len() < expected {
         return Err(DataError::Truncated {
             path: path.to_path_buf(),
@@ -63,16 +63,43 @@ fn parse<'a>(
     Ok((dims, &body[..expected]))
 }
 
+/// The body size the header's dimensions announce, checked for overflow.
+fn announced(path: &Path, dims: &[usize]) -> Result<usize, DataError> {
+    dims.iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| DataError::TooLarge {
+            path: path.to_path_buf(),
+            what: format!("the header announces {dims:?} values, more than can be addressed"),
+        })
+}
+
+/// The file's bytes, a gzip-compressed one inflated no further than its header announces (and
+/// never beyond [`MAX_INFLATED`]).
+fn read_idx(path: &Path, magic: u32) -> Result<Vec<u8>, DataError> {
+    read_maybe_gz_sized(path, |head| {
+        let ndims = (magic & 0xff) as usize;
+        let header = 4 + 4 * ndims;
+        if head.len() < header {
+            return Ok(header as u64); // too short: `parse` names the problem
+        }
+        let dims: Vec<usize> = (0..ndims)
+            .map(|d| be_u32(head, 4 + 4 * d) as usize)
+            .collect();
+        let announced = header as u64 + announced(path, &dims)? as u64;
+        Ok(announced.min(MAX_INFLATED))
+    })
+}
+
 /// Reads an IDX image file: `(count, height, width, pixels)`.
 pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<u8>), DataError> {
-    let bytes = read_maybe_gz(path)?;
+    let bytes = read_idx(path, IMAGES_MAGIC)?;
     let (dims, body) = parse(path, &bytes, IMAGES_MAGIC, "IDX images, u8, 3 dimensions")?;
     Ok((dims[0], dims[1], dims[2], body.to_vec()))
 }
 
 /// Reads an IDX label file.
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>, DataError> {
-    let bytes = read_maybe_gz(path)?;
+    let bytes = read_idx(path, LABELS_MAGIC)?;
     let (_, body) = parse(path, &bytes, LABELS_MAGIC, "IDX labels, u8, 1 dimension")?;
     Ok(body.to_vec())
 }
@@ -84,8 +111,8 @@ pub fn load_idx(
     class_names: Vec<String>,
 ) -> Result<ImageDataset, DataError> {
     idx_dataset(
-        (images, &read_maybe_gz(images)?),
-        (labels, &read_maybe_gz(labels)?),
+        (images, &read_idx(images, IMAGES_MAGIC)?),
+        (labels, &read_idx(labels, LABELS_MAGIC)?),
         class_names,
     )
 }
@@ -179,5 +206,57 @@ mod tests {
         check(e, "two-labels", "3 images but");
         let e = read_idx_labels(&fixture("idx/no-such-file")).unwrap_err();
         check(e, "no-such-file", "No such file");
+    }
+
+    fn gz(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn header(dims: &[u32]) -> Vec<u8> {
+        let mut h = IMAGES_MAGIC.to_be_bytes().to_vec();
+        for d in dims {
+            h.extend(d.to_be_bytes());
+        }
+        h
+    }
+
+    #[test]
+    fn a_header_whose_size_overflows_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        // n = 4, h = w = 2^31: 4·h·w wraps to 0 in 64-bit arithmetic.
+        let mut bytes = header(&[4, 1 << 31, 1 << 31]);
+        bytes.extend([0u8; 16]);
+        for (name, content) in [("raw", bytes.clone()), ("packed.gz", gz(&bytes))] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, content).unwrap();
+            let err = read_idx_images(&path).unwrap_err();
+            assert!(matches!(err, DataError::TooLarge { .. }), "{err}");
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_gzip_bomb_inflates_no_further_than_its_header_announces() {
+        // Announces 2 images of 2x2 (4 + 12 + 8 bytes), inflates to 64 MiB (64 KiB packed).
+        let mut bytes = header(&[2, 2, 2]);
+        bytes.resize(64 << 20, 0);
+        let packed = gz(&bytes);
+        assert!(packed.len() < 200_000, "{}", packed.len());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.gz");
+        std::fs::write(&path, packed).unwrap();
+        let err = read_idx_images(&path).unwrap_err();
+        assert!(
+            matches!(&err, DataError::TooLarge { what, .. } if what.contains("24 bytes")),
+            "{err}"
+        );
+        // Exactly what the header announces reads fine.
+        bytes.truncate(24);
+        std::fs::write(&path, gz(&bytes)).unwrap();
+        let (n, h, w, px) = read_idx_images(&path).unwrap();
+        assert_eq!((n, h, w, px.len()), (2, 2, 2, 8));
     }
 }

@@ -298,10 +298,7 @@ impl DistillConfig {
                 "must be at least 1 (omit it to use `iterations`)".into(),
             );
         }
-        for (field, v) in [
-            ("generation.lr", g.lr),
-            ("student_training.tau", s.tau),
-        ] {
+        for (field, v) in [("generation.lr", g.lr), ("student_training.tau", s.tau)] {
             if !(v.is_finite() && v > 0.0) {
                 bad(field, format!("must be positive and finite, got {v}"));
             }

@@ -302,8 +302,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             .expect("set above")
             .to_tensor(&self.device);
         let radii = self.radii.expect("set with the embeddings");
-        if !self.pool.is_full()
-            && reinit_due(epoch, cfg.warmup_epochs, cfg.generation.reinit_every)
+        if !self.pool.is_full() && reinit_due(epoch, cfg.warmup_epochs, cfg.generation.reinit_every)
         {
             let dim = self
                 .label_embeddings
@@ -517,7 +516,8 @@ fn generator_set(
 pub fn reinit_due(epoch: usize, warmup: usize, every: usize) -> bool {
     every > 0
         && epoch > 0
-        && (epoch.is_multiple_of(every) || (epoch >= warmup && (epoch - warmup).is_multiple_of(every)))
+        && (epoch.is_multiple_of(every)
+            || (epoch >= warmup && (epoch - warmup).is_multiple_of(every)))
 }
 
 /// Puts the epoch (and the step, when the caller knows it better) into a non-finite-loss error.

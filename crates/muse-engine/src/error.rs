@@ -29,6 +29,18 @@ pub enum EngineError {
         /// Step within the epoch (0-based).
         step: usize,
     },
+    /// A model produced a NaN or infinite output: its accuracy is undefined, never a score.
+    #[error(
+        "the model's {what} hold a non-finite value ({value}) for sample {sample}: its weights or input are broken"
+    )]
+    NonFiniteOutput {
+        /// Which output (logits).
+        what: &'static str,
+        /// The value.
+        value: f32,
+        /// Index of the sample in the evaluated data.
+        sample: usize,
+    },
     /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {

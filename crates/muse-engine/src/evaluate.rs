@@ -20,15 +20,22 @@ pub struct Accuracy {
 }
 
 /// Counts the samples whose label is among the `k` highest of `logits` (row-major
-/// `[n, classes]`). Ties are resolved in the label's favour.
+/// `[n, classes]`). A tie is not a hit: another class scoring exactly the label's score counts
+/// as ranked above it (an all-zero classifier scores 0, not 100%). Callers check for NaN first
+/// (a NaN compares false and would rank the label first).
 pub fn top_k_hits(logits: &[f32], labels: &[usize], classes: usize, k: usize) -> usize {
     labels
         .iter()
         .enumerate()
-        .filter(|(i, label)| {
+        .filter(|&(i, &label)| {
             let row = &logits[i * classes..(i + 1) * classes];
-            let target = row[**label];
-            row.iter().filter(|&&v| v > target).count() < k
+            let target = row[label];
+            let above = row
+                .iter()
+                .enumerate()
+                .filter(|&(j, &v)| j != label && v >= target)
+                .count();
+            above < k
         })
         .count()
 }
@@ -77,6 +84,13 @@ pub fn evaluate<M: Classifier>(
             .convert::<f32>()
             .try_into_vec::<f32>()
             .map_err(|e| EngineError::Mismatch(format!("logits: {e:?}")))?;
+        if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+            return Err(EngineError::NonFiniteOutput {
+                what: "logits",
+                value: values[at],
+                sample: idx[at / classes],
+            });
+        }
         let labels: Vec<usize> = idx.iter().map(|&i| data.labels()[i]).collect();
         hit1 += top_k_hits(&values, &labels, classes, 1);
         hit5 += top_k_hits(&values, &labels, classes, 5);
@@ -143,16 +157,23 @@ pub fn bn_distance<M: Classifier>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burn::tensor::Tensor;
 
     #[test]
     fn top_k_by_hand() {
         // Three samples, three classes.
         let logits = [0.1, 0.7, 0.2, 0.5, 0.4, 0.1, 0.3, 0.3, 0.4];
         let labels = [1, 1, 0];
-        // sample 0: label best -> top1; sample 1: label 2nd; sample 2: label ties 2nd with 1.
+        // sample 0: label best -> top1; sample 1: label 2nd; sample 2: label 0 (0.3) ties
+        // class 1 (0.3) below class 2 (0.4): third, since a tie ranks against the label.
         assert_eq!(top_k_hits(&logits, &labels, 3, 1), 1);
-        assert_eq!(top_k_hits(&logits, &labels, 3, 2), 3);
+        assert_eq!(top_k_hits(&logits, &labels, 3, 2), 2);
+        assert_eq!(top_k_hits(&logits, &labels, 3, 3), 3);
         assert_eq!(top_k_hits(&logits, &labels, 3, 5), 3);
+        // An all-zero classifier: every class ties, nothing is a hit below k = classes.
+        assert_eq!(top_k_hits(&[0.0; 9], &labels, 3, 1), 0);
+        assert_eq!(top_k_hits(&[0.0; 9], &labels, 3, 2), 0);
+        assert_eq!(top_k_hits(&[0.0; 9], &labels, 3, 3), 3);
     }
 
     /// 12 px grey images, pixel values varied per image and per position, 3 classes.
@@ -182,6 +203,34 @@ mod tests {
             "{total} vs {reference}"
         );
         assert!(per_layer.iter().all(|v| *v > 0.0));
+    }
+
+    #[test]
+    fn a_nan_model_is_an_error_and_an_all_zero_one_scores_nothing() {
+        use burn::module::{Module, ModuleMapper, Param};
+        struct Fill(f32);
+        impl ModuleMapper for Fill {
+            fn map_float<const D: usize>(&mut self, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                let (id, t, mapper) = p.consume();
+                Param::from_mapped_value(id, t.full_like(self.0), mapper)
+            }
+        }
+        let device = muse_device::device();
+        let data = ramp(6);
+        let norm = Normalization::identity(1);
+        let nan = crate::test_nets::tiny_teacher(&device).map(&mut Fill(f32::NAN));
+        let err = evaluate(&nan, &data, &norm, 4, &device, &mut crate::Silent).unwrap_err();
+        assert!(
+            matches!(err, EngineError::NonFiniteOutput { sample: 0, .. }),
+            "{err}"
+        );
+        let zero = crate::test_nets::tiny_teacher(&device).map(&mut Fill(0.0));
+        let acc = evaluate(&zero, &data, &norm, 4, &device, &mut crate::Silent).unwrap();
+        assert_eq!(
+            (acc.top1, acc.top5),
+            (0.0, 1.0),
+            "3 classes: every tie is in the top 5"
+        );
     }
 
     #[test]

@@ -399,7 +399,13 @@ mod tests {
             (400, 512)
         );
         assert_eq!(n.student_training.optimizer.lr(), 0.2);
-        assert_eq!(preset("cifar100", Method::Nayer, 0.1).unwrap().generation.steps, 40);
+        assert_eq!(
+            preset("cifar100", Method::Nayer, 0.1)
+                .unwrap()
+                .generation
+                .steps,
+            40
+        );
         // Student steps are a plain count, whatever the ratio.
         let a = preset("fashion-mnist", Method::Nayer, 0.01).unwrap();
         let b = preset("fashion-mnist", Method::Nayer, 0.05).unwrap();

@@ -142,10 +142,7 @@ impl LrSchedule {
     pub(crate) fn problems(&self, peak: f64) -> Vec<(&'static str, String)> {
         match *self {
             Self::Cosine { floor } if !(floor.is_finite() && floor >= 0.0 && floor <= peak) => {
-                vec![(
-                    "floor",
-                    format!("must be in [0, lr = {peak}], got {floor}"),
-                )]
+                vec![("floor", format!("must be in [0, lr = {peak}], got {floor}"))]
             }
             Self::WarmupCosine { warmup_fraction } if !(0.0..=1.0).contains(&warmup_fraction) => {
                 vec![(
