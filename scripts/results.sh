@@ -6,6 +6,11 @@
 #   bash scripts/results.sh b          # setting (b): 64 px, ImageNet-style ResNet-18x0.25 teacher
 #   bash scripts/results.sh b-ms       # setting (b) with a multi-scale (32-64 px) teacher
 #   bash scripts/results.sh ablation   # CAM / ED ablation on setting (a), 5%
+#   bash scripts/results.sh strong     # issue 11: the new defaults against NAYER's recipe
+#                                      # (WRN-16-1 teacher; LeNet-5 as the untuned teacher)
+#
+# Sections a, b, b-ms and ablation were measured with the presets of sessions 1-4 (AdamW,
+# S = 10·d_r, no flips); run today they use the current presets and give other numbers.
 #   python3 scripts/results_table.py   # the tables
 #
 # Environment: SEEDS (default "0 1"), RATIOS (default "0.01 0.05"), EPOCHS (default: preset).
@@ -68,5 +73,20 @@ case "${1:-a}" in
       cell "$OUT/ablation/no-ed-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --labels class-center --method muse --ratio 0.05 --seed "$s" --no-ed
       cell "$OUT/ablation/neither-r0.05-s$s" --preset fashion-mnist --eval-data fashion-mnist --labels class-center --method muse --ratio 0.05 --seed "$s" --no-cam --no-ed
     done ;;
-  *) echo "usage: $0 a|b|b-ms|ablation" >&2; exit 2 ;;
+  strong)
+    # The embedded teacher (WRN-16-1, 92%+), written out by the binary's own train-teacher
+    # recipe when missing; the LeNet-5 teacher of sessions 1-4 is the teacher we did not tune on.
+    T=${TEACHERWRN:-crates/muse-cli/assets/teacher-wrn16-1-fashion-mnist.bpk}
+    L=crates/muse-cli/assets/teacher-lenet5-fashion-mnist.bpk
+    for s in $SEEDS; do
+      # NAYER's harness: WRN-16-1 → WRN-16-1, 1%, 16 epochs (NAYER's code: 83.95%, 565 s).
+      cell "$OUT/strong/nayer-wrn-r0.01-s$s" --teacher "$T" --eval-data fashion-mnist --method nayer --ratio 0.01 --student-arch wrn16-1 --student-width 1 --seed "$s"
+      # The defaults of every method (student, epochs, ratio: the preset's).
+      for m in muse muse-s nayer; do
+        cell "$OUT/strong/$m-default-s$s" --teacher "$T" --eval-data fashion-mnist --method "$m" --seed "$s"
+      done
+      cell "$OUT/strong/muse-no-ed-s$s" --teacher "$T" --eval-data fashion-mnist --method muse --no-ed --seed "$s"
+      cell "$OUT/strong/lenet5-muse-default-s$s" --teacher "$L" --eval-data fashion-mnist --seed "$s"
+    done ;;
+  *) echo "usage: $0 a|b|b-ms|ablation|strong" >&2; exit 2 ;;
 esac

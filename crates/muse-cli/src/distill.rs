@@ -9,7 +9,7 @@ use clap::Parser;
 use muse::data::{Loaded, Normalization};
 use muse::engine::{
     DistillConfig, Distiller, EngineError, LabelEmbeddingSource, Method, ModelCard, ModelSpec,
-    evaluate, preset,
+    default_ratio, evaluate, preset,
 };
 use muse::models::{Arch, save_model};
 
@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long)]
     config: Option<PathBuf>,
     /// Teacher weights (`.bpk`, with its card `.json` beside it). Default: the embedded
-    /// Fashion-MNIST LeNet-5.
+    /// Fashion-MNIST WRN-16-1.
     #[arg(long)]
     teacher: Option<PathBuf>,
     /// Teacher architecture (when the weights have no card).
@@ -46,7 +46,8 @@ pub struct Args {
     /// muse (several low resolutions), muse-s (one), nayer (native, no CAM, no ED).
     #[arg(long, value_parser = parse_method)]
     method: Option<Method>,
-    /// Data ratio d_r: the pool holds d_r·N native-image equivalents (0.05 = 5%).
+    /// Data ratio d_r: the pool holds d_r·N native-image equivalents (0.05 = 5%). Default: the
+    /// preset's (fashion-mnist 0.02, others 0.05), or the --config's.
     #[arg(long)]
     ratio: Option<f64>,
     /// Generation resolutions, comma-separated (e.g. 20,28).
@@ -118,7 +119,6 @@ struct TeacherSpec {
 /// Builds the config of a new run from preset/file and flags.
 fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, String)> {
     let method = args.method.unwrap_or(Method::Muse);
-    let ratio = args.ratio.unwrap_or(0.05);
     let (mut c, name) = match &args.config {
         Some(path) => {
             let c = read_config_file(path)?;
@@ -134,6 +134,7 @@ fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, St
                 .preset
                 .clone()
                 .unwrap_or_else(|| "fashion-mnist".into());
+            let ratio = args.ratio.unwrap_or_else(|| default_ratio(&name));
             (preset(&name, method, ratio)?, name)
         }
     };
@@ -315,6 +316,15 @@ pub fn run(args: Args) -> Result<()> {
         let run = RunDir::open(&out, false)?;
         if teacher_path.is_none() {
             config.teacher.weights = Some(embedded::write_teacher(run.root())?);
+            // Without the text model, the embedded teacher's class-name embeddings (as tuned)
+            // rather than the class-centre fallback.
+            let fallback = args.labels.is_none()
+                && args.config.is_none()
+                && config.label_embedding == LabelEmbeddingSource::ClassCenter;
+            if fallback {
+                config.label_embedding =
+                    LabelEmbeddingSource::File(embedded::write_label_embeddings(run.root())?);
+            }
         }
         run.write_config(&config)?;
         let eval = args

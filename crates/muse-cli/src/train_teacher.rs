@@ -50,10 +50,36 @@ pub struct Args {
     /// Where to write the weights; the card goes beside them (`.json`).
     #[arg(long, default_value = "teacher.bpk")]
     out: PathBuf,
+    /// Replace an existing teacher (weights or card) at --out.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Refuses to overwrite a teacher without `force`, and finds an unwritable `out` before any
+/// training: a file is created and removed in its directory.
+fn check_out(out: &std::path::Path, force: bool) -> Result<()> {
+    let card = ModelCard::path_for(out);
+    for existing in [out, card.as_path()] {
+        if existing.exists() && !force {
+            bail!(
+                "{} already exists; pass --force to replace it, or choose another --out",
+                existing.display()
+            );
+        }
+    }
+    let dir = match out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => d.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    tempfile::NamedTempFile::new_in(&dir)
+        .with_context(|| format!("{} is not writable", dir.display()))?;
+    Ok(())
 }
 
 /// Runs `muse train-teacher`.
 pub fn run(args: Args) -> Result<()> {
+    check_out(&args.out, args.force)?;
     let mut train = load(
         &args.data,
         Split::Train,
@@ -109,9 +135,6 @@ pub fn run(args: Args) -> Result<()> {
         &device,
         &mut bars,
     )?;
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
     save_model(&model, &args.out)?;
     ModelCard {
         arch: args.arch,

@@ -437,3 +437,48 @@ fn a_resumed_run_evaluates_on_the_data_it_started_with() {
     let m = metrics(Path::new(run));
     assert!(m[1]["accuracy"]["top1"].as_f64().is_some(), "{:?}", m[1]);
 }
+
+#[test]
+fn train_teacher_refuses_to_overwrite_and_checks_out_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let teacher = tiny_teacher(dir.path());
+    let before = std::fs::read(&teacher).unwrap();
+    // An existing teacher is refused before any data is read (the data set does not exist).
+    let out = muse(&["train-teacher", "--data", "no-such-data", "--out", &teacher]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&teacher).unwrap(),
+        before,
+        "nothing was touched"
+    );
+    // With --force the check passes and the (missing) data is what fails.
+    let out = muse(&[
+        "train-teacher",
+        "--data",
+        "no-such-data",
+        "--out",
+        &teacher,
+        "--force",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("no-such-data"),
+        "{err}"
+    );
+    // A directory that cannot be created (a file stands in the way) is found first too.
+    let blocked = dir.path().join("teacher.json").join("t.bpk");
+    let out = muse(&[
+        "train-teacher",
+        "--data",
+        "no-such-data",
+        "--out",
+        &blocked.to_string_lossy(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("creating"), "{err}");
+}

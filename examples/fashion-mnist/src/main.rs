@@ -11,7 +11,8 @@
 use anyhow::Result;
 use muse::data::{Split, load};
 use muse::engine::{
-    Distiller, Method, Observer, SupervisedConfig, evaluate, preset, train_supervised,
+    Distiller, Method, Observer, SupervisedConfig, default_ratio, evaluate, preset,
+    train_supervised,
 };
 use muse::models::{Arch, ClassifierConfig};
 
@@ -46,8 +47,12 @@ fn main() -> Result<()> {
     println!("teacher top-1 {:.2}%", 100.0 * t.top1);
     drop(train); // from here on, no training data
 
-    // 2. Data-free distillation: the preset, shortened.
-    let mut config = preset("fashion-mnist", Method::Muse, 0.05)?;
+    // 2. Data-free distillation: the preset at its own data ratio, shortened.
+    let mut config = preset(
+        "fashion-mnist",
+        Method::Muse,
+        default_ratio("fashion-mnist"),
+    )?;
     config.teacher.weights = Some("in memory".into());
     config.epochs = distill_epochs;
     config.warmup_epochs = 1;
