@@ -270,9 +270,51 @@ fn method_name(m: Method) -> String {
         .unwrap_or_default()
 }
 
+/// The flags that shape a run's config: with --resume they would silently not apply (the run
+/// continues as it was configured), so they are refused by name.
+fn config_flags(args: &Args) -> Vec<&'static str> {
+    [
+        ("--preset", args.preset.is_some()),
+        ("--config", args.config.is_some()),
+        ("--teacher", args.teacher.is_some()),
+        ("--arch", args.arch.is_some()),
+        ("--teacher-width", args.teacher_width.is_some()),
+        ("--student-arch", args.student_arch.is_some()),
+        ("--student-width", args.student_width.is_some()),
+        ("--method", args.method.is_some()),
+        ("--ratio", args.ratio.is_some()),
+        ("--resolutions", args.resolutions.is_some()),
+        ("--batch-sizes", args.batch_sizes.is_some()),
+        ("--epochs", args.epochs.is_some()),
+        ("--student-steps", args.student_steps.is_some()),
+        ("--seed", args.seed.is_some()),
+        ("--no-cam", args.no_cam),
+        ("--no-ed", args.no_ed),
+        ("--normalization", args.normalization.is_some()),
+        ("--labels", args.labels.is_some()),
+        ("--class-names", args.class_names.is_some()),
+        ("--prompt", args.prompt.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, given)| given.then_some(flag))
+    .collect()
+}
+
 /// Runs `muse distill`.
 pub fn run(args: Args) -> Result<()> {
     let started = std::time::Instant::now();
+    if args.stop_after == Some(0) {
+        bail!("--stop-after must be at least 1 (it counts the epochs this invocation runs)");
+    }
+    if args.resume {
+        let given = config_flags(&args);
+        if !given.is_empty() {
+            bail!(
+                "--resume continues the run exactly as its config.json says; {} would change it and cannot apply (start a new run with --out elsewhere)",
+                given.join(", ")
+            );
+        }
+    }
     // Where the run lives, and its config.
     let (run, config, eval_name) = if args.resume {
         let out = args.out.clone().context("--resume needs --out DIR")?;

@@ -182,6 +182,36 @@ fn bad_flags_are_refused_before_any_work() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("only apply to --labels text"));
     let out = muse(&["distill", "--preset", "nope", "--teacher", &teacher]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown preset `nope`"));
+    // --resume refuses flags that would change the run, by name; --stop-after 0 is refused;
+    // an absurd epoch count is a config error.
+    let r = run.to_str().unwrap();
+    let out = muse(&[
+        "distill", "--out", r, "--resume", "--seed", "3", "--ratio", "0.5",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--ratio, --seed"),
+        "{err}"
+    );
+    let out = muse(&["distill", "--out", r, "--stop-after", "0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--stop-after"),
+        "{err}"
+    );
+    let out = muse(&[
+        "distill",
+        "--preset",
+        "tiny",
+        "--teacher",
+        &teacher,
+        "--epochs",
+        "18446744073709551615",
+        "--out",
+        r,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("`epochs`"), "{err}");
     let out = muse(&[
         "eval",
         "--model",

@@ -221,6 +221,14 @@ impl DistillConfig {
                 bad(field, "must be at least 1".into());
             }
         }
+        /// More epochs than any run could finish; a typo or an overflowed number.
+        const MAX_EPOCHS: usize = 1_000_000;
+        if self.epochs > MAX_EPOCHS {
+            bad(
+                "epochs",
+                format!("{} is more than {MAX_EPOCHS}", self.epochs),
+            );
+        }
         if self.num_classes == 1 {
             bad("num_classes", "must be at least 2".into());
         }
@@ -409,6 +417,7 @@ mod tests {
         };
         c.teacher.weights = None;
         c.warmup_epochs = 20;
+        c.epochs = usize::MAX;
         let err = c.validate().unwrap_err().to_string();
         for field in [
             "`data_ratio`",
@@ -417,10 +426,16 @@ mod tests {
             "`student_training.optimizer.lr`",
             "`student_training.optimizer.momentum`",
             "`teacher.weights`",
-            "`warmup_epochs`",
+            "`epochs` 18446744073709551615 is more than 1000000",
         ] {
             assert!(err.contains(field), "{field} missing from: {err}");
         }
+        c.epochs = 3;
+        let err = c.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("`warmup_epochs` (20) must be below epochs (3)"),
+            "{err}"
+        );
         let mut c = tiny_config(Method::Muse, vec![8, 12], vec![6, 6]);
         c.method = Method::Nayer;
         assert!(
