@@ -56,7 +56,10 @@ pub fn run(args: Args) -> Result<()> {
         Some(d) => d,
         None => muse::text::find_model_dir()?,
     };
-    let device = muse_device::device();
+    // The autodiff device, as `muse distill` computes class-name embeddings at a run's start:
+    // a file made here then holds exactly the values a run would compute (the two device kinds
+    // differ in the last bits, and a distillation run amplifies that into a different run).
+    let device = muse_device::autodiff_device();
     let emb = LabelEmbeddings::from_text(Some(&dir), &args.prompt, &names, names.len(), &device)?;
     emb.save_safetensors(&args.out)?;
     println!(
