@@ -11,18 +11,21 @@ use crate::error::DataError;
 
 const LABELS_MAGIC: u32 = 0x0000_0801;
 const IMAGES_MAGIC: u32 = 0x0000_0803;
+const IMAGES: &str = "IDX images, u8, 3 dimensions";
+const LABELS: &str = "IDX labels, u8, 1 dimension";
 
 fn be_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
-/// Checks the header of an IDX file and returns its dimensions and body.
-fn parse<'a>(
+/// Checks the magic number and header of an IDX file (or of its first bytes) and returns the
+/// header's length and the dimensions it announces.
+fn header(
     path: &Path,
-    bytes: &'a [u8],
+    bytes: &[u8],
     magic: u32,
     what: &'static str,
-) -> Result<(Vec<usize>, &'a [u8]), DataError> {
+) -> Result<(usize, Vec<usize>), DataError> {
     let ndims = (magic & 0xff) as usize;
     let header = 4 + 4 * ndims;
     if bytes.len() < 4 {
@@ -48,9 +51,20 @@ fn parse<'a>(
             found: bytes.len(),
         });
     }
-    let dims: Vec<usize> = (0..ndims)
+    let dims = (0..ndims)
         .map(|d| be_u32(bytes, 4 + 4 * d) as usize)
         .collect();
+    Ok((header, dims))
+}
+
+/// Checks the header of an IDX file and returns its dimensions and body.
+fn parse<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+    magic: u32,
+    what: &'static str,
+) -> Result<(Vec<usize>, &'a [u8]), DataError> {
+    let (header, dims) = header(path, bytes, magic, what)?;
     let body = &bytes[header..];
     let expected = announced(path, &dims)?;
     if body.len() < expected {
@@ -74,17 +88,10 @@ fn announced(path: &Path, dims: &[usize]) -> Result<usize, DataError> {
 }
 
 /// The file's bytes, a gzip-compressed one inflated no further than its header announces (and
-/// never beyond [`MAX_INFLATED`]).
-fn read_idx(path: &Path, magic: u32) -> Result<Vec<u8>, DataError> {
+/// never beyond [`MAX_INFLATED`]); a bad header is refused before anything more is inflated.
+fn read_idx(path: &Path, magic: u32, what: &'static str) -> Result<Vec<u8>, DataError> {
     read_maybe_gz_sized(path, |head| {
-        let ndims = (magic & 0xff) as usize;
-        let header = 4 + 4 * ndims;
-        if head.len() < header {
-            return Ok(header as u64); // too short: `parse` names the problem
-        }
-        let dims: Vec<usize> = (0..ndims)
-            .map(|d| be_u32(head, 4 + 4 * d) as usize)
-            .collect();
+        let (header, dims) = header(path, head, magic, what)?;
         let announced = header as u64 + announced(path, &dims)? as u64;
         Ok(announced.min(MAX_INFLATED))
     })
@@ -92,15 +99,15 @@ fn read_idx(path: &Path, magic: u32) -> Result<Vec<u8>, DataError> {
 
 /// Reads an IDX image file: `(count, height, width, pixels)`.
 pub fn read_idx_images(path: &Path) -> Result<(usize, usize, usize, Vec<u8>), DataError> {
-    let bytes = read_idx(path, IMAGES_MAGIC)?;
-    let (dims, body) = parse(path, &bytes, IMAGES_MAGIC, "IDX images, u8, 3 dimensions")?;
+    let bytes = read_idx(path, IMAGES_MAGIC, IMAGES)?;
+    let (dims, body) = parse(path, &bytes, IMAGES_MAGIC, IMAGES)?;
     Ok((dims[0], dims[1], dims[2], body.to_vec()))
 }
 
 /// Reads an IDX label file.
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>, DataError> {
-    let bytes = read_idx(path, LABELS_MAGIC)?;
-    let (_, body) = parse(path, &bytes, LABELS_MAGIC, "IDX labels, u8, 1 dimension")?;
+    let bytes = read_idx(path, LABELS_MAGIC, LABELS)?;
+    let (_, body) = parse(path, &bytes, LABELS_MAGIC, LABELS)?;
     Ok(body.to_vec())
 }
 
@@ -111,8 +118,8 @@ pub fn load_idx(
     class_names: Vec<String>,
 ) -> Result<ImageDataset, DataError> {
     idx_dataset(
-        (images, &read_idx(images, IMAGES_MAGIC)?),
-        (labels, &read_idx(labels, LABELS_MAGIC)?),
+        (images, &read_idx(images, IMAGES_MAGIC, IMAGES)?),
+        (labels, &read_idx(labels, LABELS_MAGIC, LABELS)?),
         class_names,
     )
 }
@@ -124,18 +131,8 @@ pub fn idx_dataset(
     labels: (&Path, &[u8]),
     class_names: Vec<String>,
 ) -> Result<ImageDataset, DataError> {
-    let (dims, pixels) = parse(
-        images.0,
-        images.1,
-        IMAGES_MAGIC,
-        "IDX images, u8, 3 dimensions",
-    )?;
-    let (_, y) = parse(
-        labels.0,
-        labels.1,
-        LABELS_MAGIC,
-        "IDX labels, u8, 1 dimension",
-    )?;
+    let (dims, pixels) = parse(images.0, images.1, IMAGES_MAGIC, IMAGES)?;
+    let (_, y) = parse(labels.0, labels.1, LABELS_MAGIC, LABELS)?;
     let (n, h, w) = (dims[0], dims[1], dims[2]);
     if y.len() != n {
         return Err(DataError::CountMismatch {
@@ -253,6 +250,12 @@ mod tests {
             matches!(&err, DataError::TooLarge { what, .. } if what.contains("24 bytes")),
             "{err}"
         );
+        // A wrong magic number is named before anything past the first bytes is inflated.
+        bytes[3] = 0x01;
+        std::fs::write(&path, gz(&bytes)).unwrap();
+        let err = read_idx_images(&path).unwrap_err();
+        assert!(matches!(err, DataError::BadMagic { .. }), "{err}");
+        bytes[3] = 0x03;
         // Exactly what the header announces reads fine.
         bytes.truncate(24);
         std::fs::write(&path, gz(&bytes)).unwrap();

@@ -304,11 +304,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
         let radii = self.radii.expect("set with the embeddings");
         if !self.pool.is_full() && reinit_due(epoch, cfg.warmup_epochs, cfg.generation.reinit_every)
         {
-            let dim = self
-                .label_embeddings
-                .as_ref()
-                .map_or(self.teacher.embedding_dim(), LabelEmbeddings::dim);
-            self.generators = generator_set(&cfg, dim, &self.device)?;
+            self.generators = generator_set(&cfg, f_y.dims()[1], &self.device)?;
         }
         let (use_cam, use_ed) = match cfg.method {
             crate::config::Method::Nayer => (false, false),
@@ -513,7 +509,7 @@ fn generator_set(
 /// Whether NAYER's full generator re-initialisation happens at the start of `epoch`: every
 /// `every` epochs counted from the start and from the end of the warm-up (`g_life`), never
 /// at epoch 0 (the generators are new then).
-pub fn reinit_due(epoch: usize, warmup: usize, every: usize) -> bool {
+pub(crate) fn reinit_due(epoch: usize, warmup: usize, every: usize) -> bool {
     every > 0
         && epoch > 0
         && (epoch.is_multiple_of(every)
