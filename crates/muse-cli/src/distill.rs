@@ -13,10 +13,11 @@ use muse::engine::{
 };
 use muse::models::{Arch, save_model};
 
+use crate::card::card_unless_overridden;
 use crate::embedded;
 use crate::eval::test_data;
 use crate::progress::Bars;
-use crate::run_dir::{Recorded, RunDir, summarize};
+use crate::run_dir::{Recorded, RunDir, discard_if_unstarted, summarize};
 
 /// Arguments of `muse distill`.
 #[derive(Parser)]
@@ -300,8 +301,21 @@ fn config_flags(args: &Args) -> Vec<&'static str> {
     .collect()
 }
 
-/// Runs `muse distill`.
+/// Runs `muse distill`. A new run whose start fails (a teacher, data or label file refused)
+/// leaves no directory behind.
 pub fn run(args: Args) -> Result<()> {
+    let mut created = None;
+    let result = run_in(args, &mut created);
+    if result.is_err()
+        && let Some(run) = created
+    {
+        discard_if_unstarted(&run);
+    }
+    result
+}
+
+/// [`run`]; `created` receives the run directory when this invocation created it.
+fn run_in(args: Args, created: &mut Option<PathBuf>) -> Result<()> {
     let started = std::time::Instant::now();
     if args.stop_after == Some(0) {
         bail!("--stop-after must be at least 1 (it counts the epochs this invocation runs)");
@@ -316,9 +330,9 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     // Where the run lives, and its config.
-    let (run, config, eval_name) = if args.resume {
+    let (run, config, eval_name, card) = if args.resume {
         let out = args.out.clone().context("--resume needs --out DIR")?;
-        let run = RunDir::open(&out, true)?;
+        let (run, _) = RunDir::open(&out, true)?;
         let config = run.read_config()?;
         config.validate()?;
         // The evaluation data: --eval-data, else what the run recorded at its start.
@@ -328,7 +342,14 @@ pub fn run(args: Args) -> Result<()> {
                 .recorded::<Option<String>>(Recorded::EvalData)?
                 .flatten(),
         };
-        (run, config, eval)
+        // The card only serves a run that recorded no normalisation (made before it was
+        // recorded); one that no longer reads is not needed.
+        let card = config
+            .teacher
+            .weights
+            .as_deref()
+            .and_then(|w| ModelCard::load_for(w).ok().flatten());
+        (run, config, eval, card)
     } else {
         // The teacher: --teacher, else the one a --config names, else the embedded one.
         let teacher_path = match (&args.teacher, &args.config) {
@@ -339,7 +360,7 @@ pub fn run(args: Args) -> Result<()> {
         let teacher = match &teacher_path {
             Some(path) => TeacherSpec {
                 weights: path.clone(),
-                card: ModelCard::load_for(path)?,
+                card: card_unless_overridden(path, args.arch, args.teacher_width)?,
             },
             None => TeacherSpec {
                 weights: PathBuf::from("teacher.bpk"), // placed in the run directory below
@@ -355,7 +376,10 @@ pub fn run(args: Args) -> Result<()> {
                 config.seed
             ))
         });
-        let run = RunDir::open(&out, false)?;
+        let (run, fresh) = RunDir::open(&out, false)?;
+        if fresh {
+            *created = Some(out.clone());
+        }
         if teacher_path.is_none() {
             config.teacher.weights = Some(embedded::write_teacher(run.root())?);
             // Without the text model, the embedded teacher's class-name embeddings (as tuned)
@@ -378,14 +402,8 @@ pub fn run(args: Args) -> Result<()> {
                 (Some(_), None) => None,
             });
         run.record(Recorded::EvalData, &eval)?;
-        (run, config, eval)
+        (run, config, eval, teacher.card)
     };
-    let teacher_path = config
-        .teacher
-        .weights
-        .clone()
-        .context("the config names no teacher weights")?;
-    let card = ModelCard::load_for(&teacher_path)?;
 
     // Evaluation data and the normalisation both networks see.
     // Data named by --eval-data must load; data implied by the teacher's card may be absent
@@ -438,7 +456,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         None => None,
     };
-    let mut distiller = if args.resume {
+    let mut distiller = if args.resume && run.has_checkpoint()? {
         let d = Distiller::resume(
             config.clone(),
             teacher,
@@ -450,6 +468,12 @@ pub fn run(args: Args) -> Result<()> {
         eprintln!("resuming {} at epoch {}", run.root().display(), d.epoch());
         d
     } else {
+        if args.resume {
+            eprintln!(
+                "{} has no checkpoint yet: its run starts from the first epoch, as configured",
+                run.root().display()
+            );
+        }
         Distiller::new(
             config.clone(),
             teacher,
@@ -481,10 +505,15 @@ pub fn run(args: Args) -> Result<()> {
         let eval_ref = eval.as_ref().map(|e| (&e.data, &normalization));
         let m = match distiller.run_epoch(eval_ref, &mut bars) {
             Ok(m) => m,
-            Err(e @ EngineError::NonFinite { .. }) => {
+            Err(e @ EngineError::NonFinite { .. }) if run.has_checkpoint()? => {
                 bail!(
                     "{e}; the run stopped. The last good checkpoint in {} is kept (resume from it with --resume after changing nothing, or start a new run with other settings)",
                     run.root().display()
+                )
+            }
+            Err(e @ EngineError::NonFinite { .. }) => {
+                bail!(
+                    "{e}; the run stopped in its first epoch, before any checkpoint (start a new run with other settings)"
                 )
             }
             Err(e) => return Err(e.into()),
@@ -494,6 +523,14 @@ pub fn run(args: Args) -> Result<()> {
             distiller.write_pictures(&run.pictures(), &format!("epoch-{epoch:03}-"))?;
         }
         save_model(distiller.student(), &run.student())?;
+        // The card carries the weights' checksum: rewritten with them, before the checkpoint.
+        write_student_card(
+            &config,
+            &normalization,
+            eval_name.as_deref(),
+            distiller.history(),
+            &run.student(),
+        )?;
         distiller.save_checkpoint(run.root())?;
         run.write_metrics(distiller.history(), teacher_top1)?;
         let acc = m.accuracy.map_or(String::new(), |a| {
@@ -524,13 +561,8 @@ pub fn run(args: Args) -> Result<()> {
             m.seconds
         );
     }
-    write_student_card(
-        &config,
-        &normalization,
-        eval_name.as_deref(),
-        distiller.history(),
-        &run.student(),
-    )?;
+    // A run killed between its last checkpoint and the metrics it writes after it.
+    run.write_metrics(distiller.history(), teacher_top1)?;
     if distiller.epoch() < config.epochs {
         println!(
             "stopped after epoch {} of {} as asked; continue with: muse distill --out {} --resume",
@@ -580,6 +612,7 @@ fn write_student_card(
         normalization: normalization.clone(),
         data: eval.unwrap_or("fashion-mnist").to_string(),
         top1: history.last().and_then(|m| m.accuracy.map(|a| a.top1)),
+        weights_crc32: None,
     }
     .save_for(weights)?;
     Ok(())

@@ -72,7 +72,8 @@ pub fn test_data(data: &str, side: Option<usize>) -> Result<Loaded> {
 
 /// Runs `muse eval`.
 pub fn run(args: Args) -> Result<()> {
-    let card = ModelCard::load_for(&args.model)?;
+    let card =
+        crate::card::card_unless_overridden(&args.model, args.arch, args.arch.map(|_| args.width))?;
     let device = muse_device::device();
     let (config, data_name, side, norm) = match (&card, args.arch) {
         (_, Some(arch)) => {

@@ -10,6 +10,7 @@
 //! muse eval --model runs/x/student.bpk --data fashion-mnist
 //! ```
 
+mod card;
 mod distill;
 mod embed_labels;
 mod embedded;
@@ -61,7 +62,24 @@ fn main() {
         }
     };
     if let Err(e) = result {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", message(&e));
         std::process::exit(1);
     }
+}
+
+/// The error and its causes, each once: an error whose text already holds its cause's (`path:
+/// cause` over `cause`) is not followed by that cause again.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

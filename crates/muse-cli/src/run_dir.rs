@@ -60,12 +60,17 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Opens `root`; a fresh run refuses a directory that already holds one.
-    pub fn open(root: &Path, resume: bool) -> Result<Self> {
+    /// Opens `root`. A fresh run refuses a directory that holds a checkpoint or a finished run;
+    /// one that only holds the start of a run that never reached its first checkpoint (a failed
+    /// or killed start) is taken over. `--resume` needs the run's `config.json`.
+    ///
+    /// Returns the directory and whether this call created it (so that a start that fails
+    /// before its first checkpoint can remove it again, see [`discard_if_unstarted`]).
+    pub fn open(root: &Path, resume: bool) -> Result<(Self, bool)> {
         let dir = Self {
             root: root.to_path_buf(),
         };
-        let has_run = dir.config_path().is_file() || latest_checkpoint(root)?.is_some();
+        let has_run = latest_checkpoint(root)?.is_some() || dir.root.join("summary.json").is_file();
         if !resume && has_run {
             bail!(
                 "{} already holds a run; pass --resume to continue it, or choose another --out",
@@ -75,9 +80,21 @@ impl RunDir {
         if resume && !dir.config_path().is_file() {
             bail!("{} holds no run to resume (no config.json)", root.display());
         }
+        if !resume && dir.config_path().is_file() {
+            eprintln!(
+                "note: {} holds a run that never reached its first checkpoint; starting it anew",
+                root.display()
+            );
+        }
+        let created = !root.exists();
         std::fs::create_dir_all(dir.pictures())
             .with_context(|| format!("creating {}", root.display()))?;
-        Ok(dir)
+        Ok((dir, created))
+    }
+
+    /// Whether a checkpoint exists to resume from.
+    pub fn has_checkpoint(&self) -> Result<bool> {
+        Ok(latest_checkpoint(&self.root)?.is_some())
     }
 
     /// The directory.
@@ -164,6 +181,14 @@ impl RunDir {
             &serde_json::to_vec_pretty(summary)?,
         )?;
         Ok(())
+    }
+}
+
+/// Removes the run directory `root` when it holds no checkpoint yet: what a start that failed
+/// left behind.
+pub fn discard_if_unstarted(root: &Path) {
+    if matches!(latest_checkpoint(root), Ok(None)) {
+        let _ = std::fs::remove_dir_all(root);
     }
 }
 

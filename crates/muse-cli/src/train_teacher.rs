@@ -145,6 +145,7 @@ pub fn run(args: Args) -> Result<()> {
         normalization: train.normalization.clone(),
         data: args.data.clone(),
         top1: Some(acc.top1),
+        weights_crc32: None,
     }
     .save_for(&args.out)?;
     println!(

@@ -2,67 +2,14 @@
 //! promises, its losses are finite, the student changes, an interrupted run resumes to the
 //! same metrics as an uninterrupted one, and bad input is refused with a message.
 
+mod common;
+
 use std::path::Path;
+
 use std::process::Command;
 
-use muse::data::Normalization;
-use muse::engine::{ModelCard, preset};
-use muse::models::save_model;
-
-fn muse(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_muse"))
-        .args(args)
-        .output()
-        .expect("the muse binary runs")
-}
-
-/// Fails the test with the command's stderr unless it succeeded.
-fn succeeded(out: &std::process::Output) {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A JSON file of a run directory.
-fn read_json(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
-
-/// A random 3-class grey 12 px LeNet-5 with its card (the `tiny` preset's teacher).
-fn tiny_teacher(dir: &Path) -> String {
-    let c = preset("tiny", muse::engine::Method::Muse, 0.1).unwrap();
-    let card = ModelCard {
-        arch: c.teacher.arch,
-        width_mult: 1.0,
-        num_classes: c.num_classes,
-        channels: c.channels,
-        resolution: c.native_resolution,
-        normalization: Normalization::identity(1),
-        data: "none".into(),
-        top1: None,
-    };
-    let device = muse_device::device();
-    device.seed(1);
-    let path = dir.join("teacher.bpk");
-    save_model(&card.init(&device).unwrap(), &path).unwrap();
-    card.save_for(&path).unwrap();
-    path.to_string_lossy().into_owned()
-}
-
-/// metrics.jsonl without the wall-clock seconds.
-fn metrics(run: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(run.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            v.as_object_mut().unwrap().remove("seconds");
-            v
-        })
-        .collect()
-}
+use common::{metrics, muse, read_json, succeeded, tiny_teacher};
+use muse::engine::ModelCard;
 
 #[test]
 fn a_tiny_run_writes_its_outputs_and_resumes_to_the_same_result() {
@@ -511,4 +458,149 @@ fn train_teacher_refuses_to_overwrite_and_checks_out_before_training() {
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("creating"), "{err}");
+}
+
+#[test]
+fn explicit_flags_win_over_a_card_and_damaged_weights_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let card_dir = dir.path().join("carded");
+    std::fs::create_dir_all(&card_dir).unwrap();
+    let teacher = tiny_teacher(&card_dir);
+    // The same weights beside a same-stem JSON that is not a card.
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let bare = other.join("teacher.bpk");
+    std::fs::copy(&teacher, &bare).unwrap();
+    std::fs::write(other.join("teacher.json"), r#"{"experiment": "notes"}"#).unwrap();
+    let run = |teacher: &str, extra: &[&str], out: &str| {
+        let args = [
+            &[
+                "distill",
+                "--preset",
+                "tiny",
+                "--teacher",
+                teacher,
+                "--stop-after",
+                "1",
+                "--no-pictures",
+                "--out",
+                out,
+            ][..],
+            extra,
+        ]
+        .concat();
+        muse(&args)
+    };
+    let out_dir = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let bare = bare.to_str().unwrap();
+    // Without --arch the JSON is read as the card: an error that says how to ignore it.
+    let out = run(bare, &[], &out_dir("a"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("not a model card") && err.contains("--arch"),
+        "{err}"
+    );
+    // With --arch it is ignored, with a warning naming it.
+    let out = run(
+        bare,
+        &["--arch", "lenet5", "--normalization", "none"],
+        &out_dir("b"),
+    );
+    succeeded(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: ignoring") && err.contains("teacher.json"),
+        "{err}"
+    );
+    // A card that disagrees with --arch: a warning naming both; --arch is what is built.
+    let out = run(&teacher, &["--arch", "resnet8"], &out_dir("c"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--arch resnet8") && err.contains("describes a lenet5"),
+        "{err}"
+    );
+    assert!(
+        !out.status.success(),
+        "lenet5 weights loaded into a resnet8"
+    );
+    assert!(
+        !dir.path().join("c").exists(),
+        "a failed start left its directory"
+    );
+    // One flipped bit in weights whose card records their checksum.
+    let mut bytes = std::fs::read(&teacher).unwrap();
+    let i = bytes.len() / 2;
+    bytes[i] ^= 4;
+    std::fs::write(&teacher, &bytes).unwrap();
+    let out = run(&teacher, &[], &out_dir("d"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("checksum") && err.contains("teacher.bpk"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_directory_without_a_checkpoint_is_restartable_and_messages_say_things_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let teacher = tiny_teacher(dir.path());
+    let run = dir.path().join("run");
+    let r = run.to_str().unwrap();
+    // What a start killed before its first checkpoint leaves: a config and nothing else.
+    succeeded(&muse(&[
+        "distill",
+        "--preset",
+        "tiny",
+        "--teacher",
+        &teacher,
+        "--stop-after",
+        "1",
+        "--out",
+        r,
+    ]));
+    let config = std::fs::read(run.join("config.json")).unwrap();
+    std::fs::remove_dir_all(&run).unwrap();
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(run.join("config.json"), &config).unwrap();
+    // --resume starts it from the first epoch...
+    let out = muse(&["distill", "--out", r, "--resume", "--stop-after", "1"]);
+    succeeded(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no checkpoint yet"));
+    assert!(run.join("latest").is_file());
+    // ... and so does a fresh start into such a directory.
+    std::fs::remove_dir_all(&run).unwrap();
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(run.join("config.json"), &config).unwrap();
+    let out = muse(&[
+        "distill",
+        "--preset",
+        "tiny",
+        "--teacher",
+        &teacher,
+        "--stop-after",
+        "1",
+        "--out",
+        r,
+    ]);
+    succeeded(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("never reached its first checkpoint"));
+    // A missing teacher: the message names the file once, says why once, and no directory is
+    // left behind.
+    let gone = dir.path().join("gone");
+    let out = muse(&[
+        "distill",
+        "--preset",
+        "tiny",
+        "--teacher",
+        "/nonexistent/t.pth",
+        "--arch",
+        "lenet5",
+        "--out",
+        gone.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(err.matches("/nonexistent/t.pth").count(), 1, "{err}");
+    assert_eq!(err.matches("no such file").count(), 1, "{err}");
+    assert!(!gone.exists());
 }

@@ -111,6 +111,14 @@ pub enum DataError {
         /// Number of classes.
         num_classes: usize,
     },
+    /// A folder that exists but holds no images in a layout the readers know.
+    #[error("{path}: holds no images ({what})")]
+    NoImages {
+        /// The folder.
+        path: PathBuf,
+        /// What was looked for.
+        what: String,
+    },
     /// The data set holds no sample.
     #[error("{path}: no samples found")]
     Empty {

@@ -26,9 +26,12 @@ pub fn load_image_folder(root: &Path, resize: u32, crop: u32) -> Result<ImageDat
     }
     let classes = sorted_entries(root, |p| p.is_dir())?;
     if classes.is_empty() {
-        return Err(DataError::MissingFolder {
+        return Err(DataError::NoImages {
             path: root.to_path_buf(),
-            what: "class sub-folders (none found)".into(),
+            what: "no class sub-folders; an image folder holds one sub-folder of .png/.jpg/.bmp \
+                   images per class, an IDX folder `train-images-idx3-ubyte`, a CIFAR folder \
+                   `data_batch_1.bin` or `train.bin`"
+                .into(),
         });
     }
     let mut pixels = Vec::new();
@@ -54,8 +57,12 @@ pub fn load_image_folder(root: &Path, resize: u32, crop: u32) -> Result<ImageDat
         })
         .collect();
     if labels.is_empty() {
-        return Err(DataError::Empty {
+        return Err(DataError::NoImages {
             path: root.to_path_buf(),
+            what: format!(
+                "its class sub-folders ({}) hold no .png, .jpg, .jpeg or .bmp files",
+                classes.len()
+            ),
         });
     }
     let c = crop as usize;
@@ -146,7 +153,10 @@ mod tests {
         let e = load_image_folder(&fixture("folder-empty"), 4, 4)
             .unwrap_err()
             .to_string();
-        assert!(e.contains("no samples"), "{e}");
+        assert!(
+            e.contains("folder-empty") && e.contains("holds no images"),
+            "{e}"
+        );
         assert!(load_image_folder(&fixture("folder/train"), 2, 4).is_err());
     }
 }

@@ -11,6 +11,11 @@
 //! Writing never endangers the previous checkpoint: the new directory is filled first, then the
 //! one-line file `latest` is replaced atomically to name it, and only then is the old directory
 //! removed. A crash at any point leaves `latest` naming a complete checkpoint.
+//!
+//! Its last file, `MANIFEST`, holds the CRC-32 of every other file and of the teacher's weights;
+//! `--resume` checks them all before it reads anything, so a flipped bit in `student.bpk` or
+//! `optimizer.bpk`, or a teacher replaced since, is an error naming the file rather than a
+//! silently different run.
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +26,7 @@ use muse_models::{Classifier, load_model, save_model};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::write_atomic;
+use crate::card::file_crc32;
 use crate::config::DistillConfig;
 use crate::distill::{Distiller, EpochMetrics};
 use crate::error::EngineError;
@@ -28,8 +34,10 @@ use crate::label_embedding::LabelEmbeddings;
 use crate::pool::SyntheticPool;
 
 /// 2: the student optimiser became a typed choice (SGD or AdamW) with its schedule.
-const FORMAT: u32 = 2;
+/// 3: a `MANIFEST` of checksums covers every file of the checkpoint and the teacher's weights.
+const FORMAT: u32 = 3;
 const LATEST: &str = "latest";
+const MANIFEST: &str = "MANIFEST";
 
 /// One layer's averaged `(mean, variance)`.
 type BnAverage = (Vec<f32>, Vec<f32>);
@@ -82,6 +90,83 @@ pub fn latest_checkpoint(run_dir: &Path) -> Result<Option<PathBuf>, EngineError>
     Ok(Some(dir))
 }
 
+/// The manifest line of the teacher's weights (they live outside the checkpoint).
+const TEACHER_ENTRY: &str = "<teacher>";
+
+/// Writes `dir/MANIFEST`: `crc32 name` for every file in `dir`, then for the teacher's weights.
+fn write_manifest(dir: &Path, teacher: Option<&Path>) -> Result<(), EngineError> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(io(dir))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != MANIFEST)
+        .collect();
+    names.sort();
+    let mut text = String::new();
+    for name in names {
+        text.push_str(&format!("{:08x} {name}\n", file_crc32(&dir.join(&name))?));
+    }
+    if let Some(t) = teacher.filter(|t| t.is_file()) {
+        text.push_str(&format!("{:08x} {TEACHER_ENTRY}\n", file_crc32(t)?));
+    }
+    write_atomic(&dir.join(MANIFEST), text.as_bytes())
+}
+
+/// Checks every checksum of `dir/MANIFEST`; the first file that differs is an error naming it.
+fn check_manifest(dir: &Path, teacher: Option<&Path>) -> Result<(), EngineError> {
+    let path = dir.join(MANIFEST);
+    if !path.is_file() {
+        return Err(EngineError::Corrupt {
+            path,
+            what: format!(
+                "missing: the checkpoint was written before format {FORMAT} (by an older \
+                 muse-rs) and cannot be checked; start the run anew"
+            ),
+        });
+    }
+    let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+    let corrupt = |what: String| EngineError::Corrupt {
+        path: path.clone(),
+        what,
+    };
+    for line in text.lines() {
+        let (crc, name) = line
+            .split_once(' ')
+            .ok_or_else(|| corrupt(format!("malformed line `{line}`")))?;
+        let want = u32::from_str_radix(crc, 16)
+            .map_err(|_| corrupt(format!("malformed checksum in `{line}`")))?;
+        let file = match name {
+            TEACHER_ENTRY => match teacher {
+                Some(t) => t.to_path_buf(),
+                None => continue,
+            },
+            _ if name.contains(['/', '\\']) || name == ".." => {
+                return Err(corrupt(format!(
+                    "names a file outside the checkpoint: `{name}`"
+                )));
+            }
+            _ => dir.join(name),
+        };
+        let found = file_crc32(&file)?;
+        if found != want {
+            return Err(EngineError::Corrupt {
+                path: file,
+                what: format!(
+                    "checksum {found:08x} differs from the {want:08x} {} recorded when the \
+                     checkpoint was written ({}); the run cannot be resumed from it unchanged",
+                    MANIFEST,
+                    if name == TEACHER_ENTRY {
+                        "the teacher's weights changed since"
+                    } else {
+                        "the file was damaged"
+                    }
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl<T: Classifier, S: Classifier> Distiller<T, S> {
     /// Writes a checkpoint of the current state into `run_dir` (see the module docs); returns
     /// its directory.
@@ -131,6 +216,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             what: e.to_string(),
         })?;
         write_atomic(&dir.join("state.json"), &json)?;
+        write_manifest(&dir, self.config.teacher.weights.as_deref())?;
         write_atomic(&run_dir.join(LATEST), name.as_bytes())?;
         // The new checkpoint is in place; older ones can go.
         for entry in std::fs::read_dir(run_dir).map_err(io(run_dir))?.flatten() {
@@ -157,6 +243,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             path: run_dir.join(LATEST),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no checkpoint to resume"),
         })?;
+        check_manifest(&dir, config.teacher.weights.as_deref())?;
         let state_path = dir.join("state.json");
         let bytes = std::fs::read(&state_path).map_err(io(&state_path))?;
         let state: State = serde_json::from_slice(&bytes).map_err(|e| EngineError::Corrupt {
@@ -281,6 +368,19 @@ mod tests {
         let mut changed = config.clone();
         changed.seed += 1;
         assert!(matches!(resume(changed), Err(EngineError::Mismatch(_))));
+        // One flipped bit in the student's or the optimiser's state: named, not resumed.
+        for name in ["student.bpk", "optimizer.bpk"] {
+            let file = ckpt.join(name);
+            let good = std::fs::read(&file).unwrap();
+            let mut bad = good.clone();
+            let i = bad.len() - 9;
+            bad[i] ^= 0x10;
+            std::fs::write(&file, &bad).unwrap();
+            let err = resume(config.clone()).err().unwrap().to_string();
+            assert!(err.contains(name) && err.contains("checksum"), "{err}");
+            std::fs::write(&file, &good).unwrap();
+        }
+        assert!(resume(config.clone()).is_ok());
         // Truncate the pool: the error names the file.
         let pool = ckpt.join("pool.musepool");
         let bytes = std::fs::read(&pool).unwrap();

@@ -47,6 +47,15 @@ pub enum ModelError {
         #[source]
         source: burn::store::RecordError,
     },
+    /// A foreign weights file that cannot be read (empty, truncated, not a weights file) or
+    /// that holds something besides tensors and plain values; nothing was loaded.
+    #[error("{path}: {}", problems.join("\n  "))]
+    BadFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong, one line per problem.
+        problems: Vec<String>,
+    },
     /// A foreign weights file (PyTorch, safetensors) does not fit the model: every missing,
     /// unexpected or mis-shaped tensor is listed; nothing was loaded.
     #[error("{path} does not fit the model:\n  {}", problems.join("\n  "))]

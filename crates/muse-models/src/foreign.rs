@@ -6,12 +6,15 @@
 //! `PyTorchToBurnAdapter` then renames normalisation `weight`/`bias` to `gamma`/`beta` and
 //! transposes `Linear` weights (`[out, in]` → `[in, out]`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use burn::module::Module;
+use burn::store::burn_pack::Tensor as PackTensor;
+use burn::store::pytorch_reader::{PickleValue, PytorchReader};
 use burn::store::{
-    ApplyError, ApplyResult, KeyRemapper, ModuleSnapshot, ModuleStore, PyTorchToBurnAdapter,
-    PytorchStore, SafetensorsStore,
+    ApplyError, ApplyResult, BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, ModuleStore,
+    PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
 };
 
 use crate::error::ModelError;
@@ -59,19 +62,46 @@ impl ForeignFormat {
 
 /// Loads `path` into `module` after stripping wrapper prefixes ([`WRAPPER_RULES`]) and then
 /// rewriting every key with `rules`, in order (each rule sees the previous ones' output). Keys
-/// ending with an entry of `ignore` (for example `num_batches_tracked`) may be left unused. Returns the module with every parameter and buffer replaced, or an error listing
-/// each problem; on error the caller's module is dropped, never half-loaded.
+/// ending with an entry of `ignore` (for example `num_batches_tracked`) may be left unused.
+/// Returns the module with every parameter and buffer replaced, or an error listing each
+/// problem; on error the caller's module is dropped, never half-loaded.
+///
+/// Nothing is read before the file's tensors are known to fit: every tensor's shape is checked
+/// against the module from the file's header (a stride-0 tensor declaring 50,000 × 50,000 values
+/// is refused before a byte of it is read), so a file can make the loader allocate no more than
+/// the module itself needs. A PyTorch file holding anything but tensors and plain values (an
+/// object rebuilt by calling a Python function, say `posix.system`) is refused by name; nothing
+/// in it is imported or run.
 pub fn load_foreign<M: Module, A: AsRef<str>, B: AsRef<str>>(
+    module: M,
+    path: &Path,
+    rules: &[(A, B)],
+    ignore: &[&str],
+) -> Result<M, ModelError> {
+    load_foreign_named(module, path, rules, ignore, &|name: &str| name.to_string())
+}
+
+/// [`load_foreign`], naming a tensor the file lacks by `file_name(module path)` (the key the
+/// file would have used) rather than by its path in the module.
+pub fn load_foreign_named<M: Module, A: AsRef<str>, B: AsRef<str>>(
     mut module: M,
     path: &Path,
     rules: &[(A, B)],
     ignore: &[&str],
+    file_name: &dyn Fn(&str) -> String,
 ) -> Result<M, ModelError> {
     if !path.is_file() {
         return Err(ModelError::Io {
             path: path.to_path_buf(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         });
+    }
+    let bad = |problems: Vec<String>| ModelError::BadFile {
+        path: path.to_path_buf(),
+        problems,
+    };
+    if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
+        return Err(bad(vec!["the file is empty".into()]));
     }
     let fail = |problems: Vec<String>| ModelError::Weights {
         path: path.to_path_buf(),
@@ -83,9 +113,23 @@ pub fn load_foreign<M: Module, A: AsRef<str>, B: AsRef<str>>(
             .copied()
             .chain(rules.iter().map(|(a, b)| (a.as_ref(), b.as_ref()))),
     )
-    .map_err(|e| fail(vec![format!("bad key rule: {e}")]))?;
+    .map_err(|e| bad(vec![format!("bad key rule: {e}")]))?;
+    let expected = expected_shapes(&module);
+    let fit =
+        |tensors: Vec<PackTensor>| fit_problems(tensors, &remapper, &expected, ignore, file_name);
     let result = match ForeignFormat::of(path)? {
         ForeignFormat::Safetensors => {
+            let mut plain = SafetensorsStore::from_file(path).map_indices_contiguous(false);
+            let tensors = plain
+                .get_all_tensors()
+                .map_err(|e| bad(vec![format!("unreadable: {e}")]))?
+                .values()
+                .cloned()
+                .collect();
+            let problems = fit(tensors);
+            if !problems.is_empty() {
+                return Err(fail(problems));
+            }
             let mut store = SafetensorsStore::from_file(path)
                 .remap(remapper)
                 .with_from_adapter(PyTorchToBurnAdapter)
@@ -96,33 +140,155 @@ pub fn load_foreign<M: Module, A: AsRef<str>, B: AsRef<str>>(
             apply(&mut module, &mut store)
         }
         ForeignFormat::PyTorch => {
+            let objects = python_objects(path).map_err(|e| bad(vec![e]))?;
+            if !objects.is_empty() {
+                return Err(bad(objects));
+            }
             let store = |top: Option<&str>| {
-                let mut s = PytorchStore::from_file(path);
+                let mut s = PytorchStore::from_file(path).map_indices_contiguous(false);
                 if let Some(top) = top {
                     s = s.with_top_level_key(top);
                 }
-                s.remap(remapper.clone())
-                    .skip_enum_variants(true)
-                    .map_indices_contiguous(false)
-                    .allow_partial(true)
-                    .validate(false)
+                s
             };
             // A training checkpoint holds the weights under one entry, next to optimizer
             // state: read only that entry. A plain state dict whose keys merely start with
             // `model.` has no such entry; the wrapper rule strips the prefix instead.
-            match wrapped_under(path).map_err(|e| fail(vec![e]))? {
-                Some(top) => apply(&mut module, &mut store(Some(top)))
-                    .or_else(|_| apply(&mut module, &mut store(None))),
-                None => apply(&mut module, &mut store(None)),
+            let tops = match wrapped_under(path).map_err(|e| bad(vec![e]))? {
+                Some(top) => vec![Some(top), None],
+                None => vec![None],
+            };
+            let mut first_problems = None;
+            let mut chosen = None;
+            for top in tops {
+                let tensors = store(top)
+                    .get_all_tensors()
+                    .map_err(|e| bad(vec![format!("unreadable: {e}")]))?
+                    .values()
+                    .cloned()
+                    .collect();
+                let problems = fit(tensors);
+                if problems.is_empty() {
+                    chosen = Some(top);
+                    break;
+                }
+                first_problems.get_or_insert(problems);
             }
+            let Some(top) = chosen else {
+                return Err(fail(first_problems.unwrap_or_default()));
+            };
+            let mut s = store(top)
+                .remap(remapper.clone())
+                .skip_enum_variants(true)
+                .allow_partial(true)
+                .validate(false);
+            apply(&mut module, &mut s)
         }
     }
-    .map_err(|e| fail(vec![e]))?;
+    .map_err(|e| bad(vec![e]))?;
     let problems = problems(&result, ignore);
     if problems.is_empty() {
         Ok(module)
     } else {
         Err(fail(problems))
+    }
+}
+
+/// Every tensor of `module` by its path with PyTorch's leaf names (`weight`/`bias` for a norm's
+/// `gamma`/`beta`) and PyTorch's layout (`Linear` weights as `[out, in]`), as a foreign file
+/// holds it once its keys are remapped.
+fn expected_shapes<M: Module>(module: &M) -> BTreeMap<String, Vec<usize>> {
+    module
+        .collect(None, Some(Box::new(BurnToPyTorchAdapter)), true)
+        .into_iter()
+        .map(|t| (t.name.clone(), t.shape.to_vec()))
+        .collect()
+}
+
+/// What keeps a file's `tensors` (as the file names them) from fitting `expected`: tensors of
+/// another shape, tensors the module lacks, tensors the file lacks. Only headers are looked
+/// at; no tensor data is read.
+fn fit_problems(
+    tensors: Vec<PackTensor>,
+    remapper: &KeyRemapper,
+    expected: &BTreeMap<String, Vec<usize>>,
+    ignore: &[&str],
+    file_name: &dyn Fn(&str) -> String,
+) -> Vec<String> {
+    let (tensors, names) = remapper.remap(tensors);
+    let mut out = Vec::new();
+    let mut found = std::collections::BTreeSet::new();
+    for (t, (new, original)) in tensors.iter().zip(&names) {
+        let shape = t.shape.to_vec();
+        match expected.get(new) {
+            Some(want) if *want == shape => {
+                found.insert(new.clone());
+            }
+            Some(want) => {
+                found.insert(new.clone());
+                out.push(format!(
+                    "`{original}`: the model expects shape {want:?}, the file has {shape:?}"
+                ));
+            }
+            None if ignore.iter().any(|s| original.ends_with(s)) => {}
+            None => out.push(format!(
+                "`{original}` (shape {shape:?}): in the file but not in the model"
+            )),
+        }
+    }
+    for (name, shape) in expected {
+        if !found.contains(name) {
+            out.push(format!(
+                "`{}` (shape {shape:?}): missing from the file (it would stay at random init)",
+                file_name(name)
+            ));
+        }
+    }
+    out
+}
+
+/// Every value in a PyTorch file that is neither a tensor nor a plain value (number, string,
+/// bytes, list, dict), one line each naming where it sits and its Python type. Burn's reader
+/// interprets only the calls that rebuild tensors and dictionaries and keeps any other as an
+/// opaque name, so listing them imports and runs nothing.
+fn python_objects(path: &Path) -> Result<Vec<String>, String> {
+    let root =
+        PytorchReader::read_pickle_data(path, None).map_err(|e| format!("unreadable: {e}"))?;
+    let mut out = Vec::new();
+    walk_objects(&root, &mut String::new(), &mut out);
+    Ok(out)
+}
+
+fn walk_objects(value: &PickleValue, at: &mut String, out: &mut Vec<String>) {
+    let len = at.len();
+    match value {
+        PickleValue::Dict(entries) => {
+            let mut keys: Vec<&String> = entries.keys().collect();
+            keys.sort();
+            for k in keys {
+                if !at.is_empty() {
+                    at.push('.');
+                }
+                at.push_str(k);
+                walk_objects(&entries[k], at, out);
+                at.truncate(len);
+            }
+        }
+        PickleValue::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                at.push_str(&format!("[{i}]"));
+                walk_objects(item, at, out);
+                at.truncate(len);
+            }
+        }
+        PickleValue::Unsupported(kind) if kind == "torch.Tensor" => {}
+        PickleValue::Unsupported(kind) => out.push(format!(
+            "`{}`: a Python object of type `{kind}`, not a tensor; a weights file may hold only \
+             tensors and plain values, so it is refused (nothing in it was imported or run; \
+             re-save the weights alone with `torch.save(model.state_dict(), path)`)",
+            if at.is_empty() { "<root>" } else { at.as_str() }
+        )),
+        _ => {}
     }
 }
 

@@ -136,16 +136,16 @@ fn a_wrong_architecture_names_the_missing_and_unexpected_keys() {
         .find(|f| f.name == "resnet18-cifar")
         .unwrap();
     let path = fixtures().join(&f.weights);
-    // The same tensors in a ResNet-34 layout: blocks are missing.
+    // The same tensors in a ResNet-34 layout: blocks are missing, named as PyTorch names them.
     let c34 = ClassifierConfig::new(Arch::ResNet34Cifar, 10).with_width_mult(f.width_mult);
     let err = load_pytorch(&c34, &path, &device).unwrap_err();
     let ModelError::Weights { problems, .. } = &err else {
         panic!("{err}")
     };
     assert!(
-        problems
-            .iter()
-            .any(|p| p.contains("stages.0.blocks.2.conv1.weight") && p.contains("missing")),
+        problems.iter().any(
+            |p| p.contains("`layer1.2.conv1.weight` (shape [4, 4, 3, 3])") && p.contains("missing")
+        ),
         "{err}"
     );
     // A wider model: every tensor mis-shaped, with both shapes named.

@@ -22,7 +22,7 @@ use burn::tensor::Device;
 
 use crate::arch::{AnyClassifier, Arch, ClassifierConfig};
 use crate::error::ModelError;
-use crate::foreign::load_foreign;
+use crate::foreign::load_foreign_named;
 
 /// One module with tensors: its PyTorch path, its Burn path, and whether it is a BatchNorm
 /// (PyTorch stores a `num_batches_tracked` counter for those).
@@ -117,23 +117,48 @@ pub fn load_pytorch(
             )
         })
         .collect();
-    let model = load_foreign(model, path, &rules, &["num_batches_tracked"])?;
+    // A tensor the file lacks is named as the PyTorch model would have named it.
+    let file_name = |burn_path: &str| {
+        names
+            .iter()
+            .find_map(|n| {
+                let leaf = burn_path.strip_prefix(&n.burn)?.strip_prefix('.')?;
+                (!leaf.contains('.')).then(|| format!("{}.{leaf}", n.pytorch))
+            })
+            .unwrap_or_else(|| burn_path.to_string())
+    };
+    let model = load_foreign_named(model, path, &rules, &["num_batches_tracked"], &file_name)?;
     crate::materialize(&model);
     Ok(model)
 }
 
 /// Builds `config`'s model and loads `path` into it: Burnpack (`.bpk`, MUSE-rs's own format)
 /// or a PyTorch state dict (`.pt`, `.pth`, `.bin`, `.safetensors`, see [`load_pytorch`]).
+/// Weights holding NaN or infinite values are refused, naming the tensors.
 pub fn load_classifier(
     config: &ClassifierConfig,
     path: &Path,
     device: &Device,
 ) -> Result<AnyClassifier, ModelError> {
-    if path.extension().is_some_and(|e| e == "bpk") {
-        crate::io::load_model(config.init(device)?, path)
+    let model = if path.extension().is_some_and(|e| e == "bpk") {
+        crate::io::load_model(config.init(device)?, path)?
     } else {
-        load_pytorch(config, path, device)
+        load_pytorch(config, path, device)?
+    };
+    let bad = crate::finite::non_finite_tensors(&model);
+    if !bad.is_empty() {
+        return Err(ModelError::BadFile {
+            path: path.to_path_buf(),
+            problems: vec![format!(
+                "holds NaN or infinite values in {}: such a network answers NaN to any input",
+                bad.iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )],
+        });
     }
+    Ok(model)
 }
 
 /// Writes `model` (built as `arch`) as safetensors under PyTorch names, with a zero
