@@ -321,10 +321,14 @@ fn run_in(args: Args, created: &mut Option<PathBuf>) -> Result<()> {
         bail!("--stop-after must be at least 1 (it counts the epochs this invocation runs)");
     }
     if args.resume {
-        let given = config_flags(&args);
+        // More epochs is the one change a resumed run can take (see `Distiller::resume`).
+        let given: Vec<_> = config_flags(&args)
+            .into_iter()
+            .filter(|f| *f != "--epochs")
+            .collect();
         if !given.is_empty() {
             bail!(
-                "--resume continues the run exactly as its config.json says; {} would change it and cannot apply (start a new run with --out elsewhere)",
+                "--resume continues the run exactly as its config.json says; {} would change it and cannot apply (start a new run with --out elsewhere; only --epochs, to run more, may be given)",
                 given.join(", ")
             );
         }
@@ -333,8 +337,20 @@ fn run_in(args: Args, created: &mut Option<PathBuf>) -> Result<()> {
     let (run, config, eval_name, card) = if args.resume {
         let out = args.out.clone().context("--resume needs --out DIR")?;
         let (run, _) = RunDir::open(&out, true)?;
-        let config = run.read_config()?;
+        let mut config = run.read_config()?;
+        if let Some(epochs) = args.epochs {
+            if epochs < config.epochs {
+                bail!(
+                    "--epochs {epochs} with --resume: the run is configured for {} epochs and can only be extended",
+                    config.epochs
+                );
+            }
+            config.epochs = epochs;
+        }
         config.validate()?;
+        if args.epochs.is_some() {
+            run.write_config(&config)?;
+        }
         // The evaluation data: --eval-data, else what the run recorded at its start.
         let eval = match &args.eval_data {
             Some(name) => Some(name.clone()),

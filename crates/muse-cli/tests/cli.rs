@@ -76,6 +76,34 @@ fn a_tiny_run_writes_its_outputs_and_resumes_to_the_same_result() {
         .unwrap();
     assert_eq!(card.arch.name(), "resnet8");
 
+    // More epochs for a finished run: it goes on from its last checkpoint, its first epochs
+    // untouched; fewer are refused.
+    let out = muse(&[
+        "distill",
+        "--out",
+        split.to_str().unwrap(),
+        "--resume",
+        "--epochs",
+        "2",
+    ]);
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("can only be extended")
+    );
+    let out = muse(&[
+        "distill",
+        "--out",
+        split.to_str().unwrap(),
+        "--resume",
+        "--epochs",
+        "4",
+    ]);
+    succeeded(&out);
+    let longer = metrics(&split);
+    assert_eq!(longer.len(), 4);
+    assert_eq!(&longer[..3], &m[..]);
+    assert_eq!(read_json(&split.join("summary.json"))["epochs"], 4);
+
     // A second fresh run into the same directory is refused; nothing is overwritten.
     let before = std::fs::read(straight.join("metrics.jsonl")).unwrap();
     let out = muse(&[&common[..], &["--out", straight.to_str().unwrap()]].concat());

@@ -230,7 +230,9 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
 
     /// Builds a distiller like [`new`](Self::new) and restores the checkpoint `latest` names in
     /// `run_dir`. The config must equal the checkpointed one (a changed config would not end
-    /// where the original run would); a missing, truncated or foreign file is an error naming it.
+    /// where the original run would), except for more epochs: the run then goes on to the new
+    /// total, its schedule spanning it from the resumed epoch. A missing, truncated, damaged
+    /// (checksum) or foreign file is an error naming it.
     pub fn resume(
         config: DistillConfig,
         teacher: T,
@@ -256,9 +258,16 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
                 what: format!("unsupported checkpoint format {}", state.format),
             });
         }
-        if state.config != config {
+        // The one change a resumed run takes: more epochs. The learning-rate schedule then
+        // spans the new total from the resumed epoch on.
+        let extended = DistillConfig {
+            epochs: config.epochs,
+            ..state.config.clone()
+        };
+        if extended != config || config.epochs < state.config.epochs {
             return Err(EngineError::Mismatch(format!(
-                "the config differs from the one {} was written with; resume with the run's own config.json",
+                "the config differs from the one {} was written with (only more epochs may be \
+                 asked of a resumed run); resume with the run's own config.json",
                 dir.display()
             )));
         }
