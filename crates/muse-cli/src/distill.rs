@@ -218,8 +218,8 @@ fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, St
 /// Reads a run config file.
 fn read_config_file(path: &Path) -> Result<DistillConfig> {
     let bytes = std::fs::read(path).with_context(|| path.display().to_string())?;
-    serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a run config", path.display()))
+    DistillConfig::from_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("{} is not a run config: {e}", path.display()))
 }
 
 /// The label embeddings the flags ask for; `None` keeps the config's. Without `--labels` a new

@@ -126,8 +126,8 @@ impl RunDir {
     pub fn read_config(&self) -> Result<DistillConfig> {
         let path = self.config_path();
         let bytes = std::fs::read(&path).with_context(|| path.display().to_string())?;
-        serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a run config", path.display()))
+        DistillConfig::from_json(&bytes)
+            .map_err(|e| anyhow::anyhow!("{} is not a run config: {e}", path.display()))
     }
 
     /// Records what a run chose at its start beyond its config (`eval-data.json`,

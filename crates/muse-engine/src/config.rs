@@ -152,6 +152,12 @@ pub struct DistillConfig {
 }
 
 impl DistillConfig {
+    /// Parses a run config from JSON. Unknown fields are errors naming the field, with the
+    /// nearest known one suggested (`unknown field `width_mul` … did you mean `width_mult`?`).
+    pub fn from_json(bytes: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(bytes).map_err(|e| with_suggestion(&e.to_string()))
+    }
+
     /// A freshly initialised teacher of this config's shape (load its weights next).
     pub fn teacher_network(
         &self,
@@ -450,6 +456,75 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("exactly one")
+        );
+    }
+}
+
+/// serde's "unknown field `x`, expected one of `a`, `b`" with "; did you mean `a`?" added when a
+/// known field is within two edits of `x`.
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((unknown, known)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let nearest = known
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|k| (edit_distance(unknown, k), k))
+        .min();
+    match nearest {
+        Some((d, k)) if d <= 2 => {
+            // serde appends " at line L column C": keep it last.
+            match message.rsplit_once(" at line ") {
+                Some((head, tail)) => format!("{head}; did you mean `{k}`? (at line {tail})"),
+                None => format!("{message}; did you mean `{k}`?"),
+            }
+        }
+        _ => message.to_string(),
+    }
+}
+
+/// Levenshtein distance between `a` and `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_field_gets_the_nearest_known_one() {
+        let mut json =
+            serde_json::to_value(crate::preset("tiny", Method::Muse, 0.1).unwrap()).unwrap();
+        let student = json["student"].as_object_mut().unwrap();
+        let w = student.remove("width_mult").unwrap();
+        student.insert("width_mul".into(), w);
+        let err = DistillConfig::from_json(json.to_string().as_bytes()).unwrap_err();
+        assert!(
+            err.contains("unknown field `width_mul`") && err.contains("did you mean `width_mult`?"),
+            "{err}"
+        );
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "ab"), 2);
+        // Nothing near: no suggestion.
+        assert_eq!(
+            with_suggestion("unknown field `zzzzzz`, expected `arch`"),
+            "unknown field `zzzzzz`, expected `arch`"
         );
     }
 }
