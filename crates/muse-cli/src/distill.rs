@@ -18,34 +18,36 @@ use crate::embedded;
 use crate::eval::test_data;
 use crate::progress::Bars;
 use crate::run_dir::{Recorded, RunDir, discard_if_unstarted, summarize};
+use crate::values;
 
 /// Arguments of `muse distill`.
 #[derive(Parser)]
 pub struct Args {
     /// A named config (`muse presets` lists them); the default without --config.
-    #[arg(long, conflicts_with = "config")]
+    #[arg(long, conflicts_with = "config", value_parser = values::preset())]
     preset: Option<String>,
     /// A run config in JSON (as written to a run's `config.json`).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Teacher weights (`.bpk`, with its card `.json` beside it). Default: the embedded
-    /// Fashion-MNIST WRN-16-1.
+    /// Teacher weights: `.bpk` (with its card `.json` beside it), or a PyTorch state dict
+    /// (`.pth`, `.pt`, `.bin`, `.safetensors`; then pass --arch and --normalization). Default:
+    /// the embedded Fashion-MNIST WRN-16-1.
     #[arg(long)]
     teacher: Option<PathBuf>,
     /// Teacher architecture (when the weights have no card).
-    #[arg(long)]
+    #[arg(long, value_parser = values::arch())]
     arch: Option<Arch>,
     /// Teacher channel multiplier (when the weights have no card).
     #[arg(long)]
     teacher_width: Option<f64>,
     /// Student architecture.
-    #[arg(long)]
+    #[arg(long, value_parser = values::arch())]
     student_arch: Option<Arch>,
     /// Student channel multiplier.
     #[arg(long)]
     student_width: Option<f64>,
     /// muse (several low resolutions), muse-s (one), nayer (native, no CAM, no ED).
-    #[arg(long, value_parser = parse_method)]
+    #[arg(long, value_parser = values::method())]
     method: Option<Method>,
     /// Data ratio d_r: the pool holds d_r·N native-image equivalents (0.05 = 5%). Default: the
     /// preset's (fashion-mnist 0.02, others 0.05), or the --config's.
@@ -73,8 +75,9 @@ pub struct Args {
     #[arg(long)]
     no_ed: bool,
     /// Input normalisation the teacher was trained with (for weights without a card, e.g. a
-    /// PyTorch `.pth`): cifar10, cifar100, imagenet, fashion-mnist, mnist, digits, none.
-    /// Default: the card's, else the evaluation data's.
+    /// PyTorch `.pth`): cifar10, cifar100, imagenet, fashion-mnist, mnist, digits, none; or
+    /// `MEAN,STD` for every channel (timm's `0.5,0.5`), or the C means then the C standard
+    /// deviations. Default: the card's, else the evaluation data's.
     #[arg(long)]
     normalization: Option<String>,
     /// Label embeddings: `text` (class names through all-MiniLM-L6-v2), `class-center`, or a
@@ -104,11 +107,6 @@ pub struct Args {
     /// e.g. to fit a long run into time-limited jobs.
     #[arg(long)]
     stop_after: Option<usize>,
-}
-
-fn parse_method(s: &str) -> Result<Method, String> {
-    serde_json::from_value(serde_json::Value::String(s.into()))
-        .map_err(|_| format!("unknown method `{s}` (muse, muse-s, nayer)"))
 }
 
 /// The teacher, as the run will load it.
@@ -442,7 +440,7 @@ fn run_in(args: Args, created: &mut Option<PathBuf>) -> Result<()> {
         false => None,
     };
     let normalization = match (&args.normalization, recorded, &card, &eval) {
-        (Some(name), ..) => crate::eval::named_normalization(name, config.channels)?,
+        (Some(spec), ..) => Normalization::parse(spec, config.channels)?,
         (None, Some(kept), ..) => kept,
         (None, None, Some(c), _) => c.normalization.clone(),
         (None, None, None, Some(e)) => e.normalization.clone(),
@@ -546,7 +544,19 @@ fn run_in(args: Args, created: &mut Option<PathBuf>) -> Result<()> {
             eval_name.as_deref(),
             distiller.history(),
             &run.student(),
+            None,
         )?;
+        if best_epoch(distiller.history()) == Some(epoch) {
+            save_model(distiller.student(), &run.student_best())?;
+            write_student_card(
+                &config,
+                &normalization,
+                eval_name.as_deref(),
+                distiller.history(),
+                &run.student_best(),
+                Some(epoch),
+            )?;
+        }
         distiller.save_checkpoint(run.root())?;
         run.write_metrics(distiller.history(), teacher_top1)?;
         let acc = m.accuracy.map_or(String::new(), |a| {
@@ -611,14 +621,18 @@ fn run_in(args: Args, created: &mut Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// The card of the student, so `muse eval --model run/student.bpk` needs no other flags.
+/// The card of the student, so `muse eval --model run/student.bpk` needs no other flags. With
+/// `best`, the card of `student-best.bpk`: the epoch of highest top-1 so far, said to be
+/// selected on the evaluation set.
 fn write_student_card(
     config: &DistillConfig,
     normalization: &Normalization,
     eval: Option<&str>,
     history: &[muse::engine::EpochMetrics],
     weights: &Path,
+    best: Option<usize>,
 ) -> Result<()> {
+    let top1 = |e: usize| history.get(e).and_then(|m| m.accuracy.map(|a| a.top1));
     ModelCard {
         arch: config.student.arch,
         width_mult: config.student.width_mult,
@@ -627,9 +641,31 @@ fn write_student_card(
         resolution: config.native_resolution,
         normalization: normalization.clone(),
         data: eval.unwrap_or("fashion-mnist").to_string(),
-        top1: history.last().and_then(|m| m.accuracy.map(|a| a.top1)),
+        top1: top1(best.unwrap_or(history.len().saturating_sub(1))),
         weights_crc32: None,
+        selection: best.map(|e| {
+            format!(
+                "epoch {} of {}, the best top-1 so far on {}: selected on the evaluation set, so \
+                 its accuracy there is an optimistic estimate (student.bpk is the last epoch)",
+                e + 1,
+                history.len(),
+                eval.unwrap_or("the evaluation set")
+            )
+        }),
     }
     .save_for(weights)?;
     Ok(())
+}
+
+/// The epoch of highest top-1 in `history` (the earliest of equals), if any was evaluated.
+fn best_epoch(history: &[muse::engine::EpochMetrics]) -> Option<usize> {
+    history
+        .iter()
+        .enumerate()
+        .filter_map(|(e, m)| m.accuracy.map(|a| (e, a.top1)))
+        .fold(None, |best: Option<(usize, f64)>, (e, t)| match best {
+            Some((_, b)) if b >= t => best,
+            _ => Some((e, t)),
+        })
+        .map(|(e, _)| e)
 }

@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long)]
     model: PathBuf,
     /// Architecture (needed when the weights have no card).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::values::arch())]
     arch: Option<Arch>,
     /// Channel multiplier (when the weights have no card).
     #[arg(long, default_value_t = 1.0)]
@@ -30,8 +30,9 @@ pub struct Args {
     /// Resize the test images to this side (default: the card's resolution).
     #[arg(long)]
     image_size: Option<usize>,
-    /// Input normalisation (cifar10, cifar100, imagenet, fashion-mnist, mnist, digits, none).
-    /// Default: the card's, else the data set's.
+    /// Input normalisation: cifar10, cifar100, imagenet, fashion-mnist, mnist, digits, none; or
+    /// `MEAN,STD` for every channel, or the C means then the C standard deviations. Default: the
+    /// card's, else the data set's.
     #[arg(long)]
     normalization: Option<String>,
     /// Also report how far the real images are from the model's BatchNorm running statistics
@@ -43,16 +44,6 @@ pub struct Args {
     /// batch size of the run it should inform).
     #[arg(long, default_value_t = 64)]
     bn_batch: usize,
-}
-
-/// A named normalisation preset, or an error listing the names.
-pub fn named_normalization(name: &str, channels: usize) -> Result<Normalization> {
-    Normalization::named(name, channels).with_context(|| {
-        format!(
-            "unknown normalisation `{name}` ({})",
-            Normalization::NAMES.join(", ")
-        )
-    })
 }
 
 /// The test split of `data` (a built-in name, the embedded `fashion-mnist-1k`, or a path),
@@ -102,7 +93,7 @@ pub fn run(args: Args) -> Result<()> {
         None => test_data(&data_name, side)?,
     };
     let normalization = match (&args.normalization, &card) {
-        (Some(name), _) => named_normalization(name, loaded.data.shape()[0])?,
+        (Some(spec), _) => Normalization::parse(spec, loaded.data.shape()[0])?,
         (None, Some(card)) => card.normalization.clone(),
         (None, None) => loaded.normalization.clone(),
     };

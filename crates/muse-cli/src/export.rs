@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long)]
     model: PathBuf,
     /// Output format; only `safetensors` (PyTorch cannot be written from Rust).
-    #[arg(long, default_value = "safetensors")]
+    #[arg(long, default_value = "safetensors", value_parser = crate::values::export_format())]
     format: String,
     /// Output file (default: the model's path with extension `.safetensors`).
     #[arg(long)]

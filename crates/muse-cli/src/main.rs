@@ -19,6 +19,7 @@ mod export;
 mod progress;
 mod run_dir;
 mod train_teacher;
+mod values;
 
 use clap::{Parser, Subcommand};
 

@@ -40,11 +40,15 @@ impl Observer for Bars {
 
     fn phase_finished(&mut self) {
         if let Some(bar) = self.bar.take() {
-            bar.finish();
+            // The run's own per-epoch line stays; the finished bar goes.
+            bar.finish_and_clear();
         }
     }
 
     fn message(&mut self, text: &str) {
-        eprintln!("{text}");
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
     }
 }

@@ -116,6 +116,11 @@ impl RunDir {
         self.root.join("student.bpk")
     }
 
+    /// The student of the best epoch by top-1 on the evaluation set.
+    pub fn student_best(&self) -> PathBuf {
+        self.root.join("student-best.bpk")
+    }
+
     /// Writes `config.json`.
     pub fn write_config(&self, config: &DistillConfig) -> Result<()> {
         write_atomic(&self.config_path(), &serde_json::to_vec_pretty(config)?)?;

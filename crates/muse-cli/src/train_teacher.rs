@@ -18,7 +18,7 @@ pub struct Args {
     #[arg(long, default_value = "fashion-mnist")]
     data: String,
     /// Architecture (see `muse-models`: lenet5, resnet8, resnet18, wrn16-2, ...).
-    #[arg(long, default_value = "lenet5")]
+    #[arg(long, default_value = "lenet5", value_parser = crate::values::arch())]
     arch: Arch,
     /// Passes over the training set.
     #[arg(long, default_value_t = 5)]
@@ -146,6 +146,7 @@ pub fn run(args: Args) -> Result<()> {
         data: args.data.clone(),
         top1: Some(acc.top1),
         weights_crc32: None,
+        selection: None,
     }
     .save_for(&args.out)?;
     println!(

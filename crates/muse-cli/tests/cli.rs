@@ -441,6 +441,16 @@ fn a_resumed_run_evaluates_on_the_data_it_started_with() {
     assert!(summary["teacher_top1"].as_f64().unwrap() > 0.5);
     let m = metrics(Path::new(run));
     assert!(m[1]["accuracy"]["top1"].as_f64().is_some(), "{:?}", m[1]);
+    // The best epoch's student is kept beside the last, its card saying how it was chosen.
+    let best = read_json(&Path::new(run).join("student-best.json"));
+    assert!(
+        best["selection"]
+            .as_str()
+            .is_some_and(|s| s.contains("selected on the evaluation set")),
+        "{best}"
+    );
+    assert_eq!(best["top1"], summary["best_top1"]);
+    assert!(Path::new(run).join("student-best.bpk").is_file());
 }
 
 #[test]

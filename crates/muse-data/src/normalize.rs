@@ -71,6 +71,40 @@ impl Normalization {
         })
     }
 
+    /// A preset name ([`NAMES`](Self::NAMES)) or explicit statistics for `channels` channels:
+    /// `MEAN,STD` (two numbers, the same for every channel, e.g. timm's `0.5,0.5`) or `2·channels`
+    /// numbers, the means then the standard deviations (`0.485,0.456,0.406,0.229,0.224,0.225`).
+    pub fn parse(spec: &str, channels: usize) -> Result<Self, DataError> {
+        if let Some(named) = Self::named(spec, channels) {
+            return Ok(named);
+        }
+        let bad = |why: String| {
+            DataError::InvalidArgument(format!(
+                "normalisation `{spec}`: {why}; give a name ({}), `MEAN,STD`, or {} means then \
+                 {} standard deviations, comma-separated",
+                Self::NAMES.join(", "),
+                channels,
+                channels
+            ))
+        };
+        let values: Vec<f32> = spec
+            .split(',')
+            .map(|v| v.trim().parse::<f32>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad("not a known name, nor a list of numbers".into()))?;
+        let (mean, std) = match values.len() {
+            2 => (vec![values[0]; channels], vec![values[1]; channels]),
+            n if n == 2 * channels => (values[..channels].to_vec(), values[channels..].to_vec()),
+            n => return Err(bad(format!("{n} numbers for {channels} channel(s)"))),
+        };
+        if mean.iter().any(|m| !m.is_finite()) || std.iter().any(|s| !s.is_finite() || *s <= 0.0) {
+            return Err(bad(
+                "means must be finite and standard deviations positive".into()
+            ));
+        }
+        Ok(Self::new(mean, std))
+    }
+
     /// Mean 0, std 1: leaves images in `[0, 1]`.
     pub fn identity(channels: usize) -> Self {
         Self::new(vec![0.0; channels], vec![1.0; channels])
@@ -168,6 +202,26 @@ impl Normalization {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn parse_takes_names_and_explicit_statistics() {
+        assert_eq!(
+            Normalization::parse("imagenet", 3).unwrap(),
+            Normalization::imagenet()
+        );
+        assert_eq!(
+            Normalization::parse("0.5,0.5", 3).unwrap(),
+            Normalization::new(vec![0.5; 3], vec![0.5; 3])
+        );
+        assert_eq!(
+            Normalization::parse("0.1, 0.2, 0.3, 1, 2, 4", 3).unwrap(),
+            Normalization::new(vec![0.1, 0.2, 0.3], vec![1.0, 2.0, 4.0])
+        );
+        for bad in ["0.5", "0.5,0", "0.5,-1", "1,2,3", "cifar", "0.5,nan"] {
+            let e = Normalization::parse(bad, 3).unwrap_err().to_string();
+            assert!(e.contains(bad), "{e}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -35,6 +35,10 @@ pub struct ModelCard {
     /// weights are used. Absent in cards written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weights_crc32: Option<u32>,
+    /// How these weights were chosen among others, when they were (e.g. the best epoch by
+    /// top-1 on the evaluation set, which makes that accuracy an optimistic estimate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<String>,
 }
 
 /// CRC-32 of the file at `path`.
@@ -137,6 +141,7 @@ mod tests {
             data: "fashion-mnist".into(),
             top1: Some(0.83),
             weights_crc32: None,
+            selection: None,
         };
         card.save_for(&weights).unwrap();
         assert!(dir.path().join("teacher.json").is_file());

@@ -43,6 +43,7 @@ pub fn tiny_teacher(dir: &Path) -> String {
         data: "none".into(),
         top1: None,
         weights_crc32: None,
+        selection: None,
     };
     let device = muse_device::device();
     device.seed(1);
