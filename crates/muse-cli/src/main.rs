@@ -8,6 +8,7 @@
 //! muse embed-labels --names classes.txt --out emb.safetensors
 //! muse export --model runs/x/student.bpk --format safetensors
 //! muse eval --model runs/x/student.bpk --data fashion-mnist
+//! muse plot runs/x                               # pictures/training.png from metrics.jsonl
 //! ```
 
 mod card;
@@ -16,6 +17,7 @@ mod embed_labels;
 mod embedded;
 mod eval;
 mod export;
+mod plots;
 mod progress;
 mod run_dir;
 mod train_teacher;
@@ -43,6 +45,9 @@ enum Command {
     Eval(eval::Args),
     /// Write a trained model as safetensors under its PyTorch architecture's names.
     Export(export::Args),
+    /// Draw a run's `pictures/training.png` again from its `metrics.jsonl` (e.g. a run made
+    /// before the plot existed).
+    Plot(plots::Args),
     /// List the presets.
     Presets,
 }
@@ -55,6 +60,7 @@ fn main() {
         Command::EmbedLabels(args) => embed_labels::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Export(args) => export::run(args),
+        Command::Plot(args) => plots::run(args),
         Command::Presets => {
             for (name, what) in muse::engine::PRESETS {
                 println!("{name:18} {what}");

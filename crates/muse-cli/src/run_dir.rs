@@ -4,9 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use muse::engine::{
-    DistillConfig, EpochMetrics, accuracy_plot, latest_checkpoint, save_png, write_atomic,
-};
+use muse::engine::{DistillConfig, EpochMetrics, latest_checkpoint, save_png, write_atomic};
 use serde::{Deserialize, Serialize};
 
 /// The end-of-run record.
@@ -158,7 +156,8 @@ impl RunDir {
         Ok(Some(value))
     }
 
-    /// Rewrites `metrics.jsonl` (one line per epoch) and `pictures/accuracy.png`.
+    /// Rewrites `metrics.jsonl` (one line per epoch) and `pictures/training.png` (top-1 and
+    /// losses per epoch).
     pub fn write_metrics(&self, history: &[EpochMetrics], teacher_top1: Option<f64>) -> Result<()> {
         let mut lines = Vec::new();
         for m in history {
@@ -166,15 +165,11 @@ impl RunDir {
             lines.push(b'\n');
         }
         write_atomic(&self.root.join("metrics.jsonl"), &lines)?;
-        let series: Vec<f64> = history
-            .iter()
-            .filter_map(|m| m.accuracy.map(|a| a.top1))
-            .collect();
-        if !series.is_empty() {
-            save_png(
-                &accuracy_plot(&series, teacher_top1),
-                &self.pictures().join("accuracy.png"),
-            )?;
+        match crate::plots::training_plot(history, teacher_top1) {
+            Ok(Some(img)) => save_png(&img, &self.pictures().join("training.png"))?,
+            Ok(None) => {}
+            // A plot that cannot be drawn is not worth a run.
+            Err(e) => eprintln!("warning: pictures/training.png not drawn: {e}"),
         }
         Ok(())
     }

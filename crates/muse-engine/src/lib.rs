@@ -42,7 +42,7 @@ pub use generation::{
 };
 pub use label_embedding::{LabelEmbeddingSource, LabelEmbeddings};
 pub use observer::{Observer, Silent};
-pub use pictures::{Images, accuracy_plot, colormap, grid, normalized_maps, save_png};
+pub use pictures::{Images, colormap, grid, normalized_maps, save_png};
 pub use pool::{Shard, SyntheticPool, pool_capacities, quantize};
 pub use presets::{PRESETS, default_ratio, preset};
 pub use schedule::{LrSchedule, StudentOptimizer, warmup_cosine};

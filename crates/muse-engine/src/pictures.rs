@@ -117,69 +117,6 @@ pub fn normalized_maps(maps: &[f32], n: usize, h: usize, w: usize, side: usize) 
     out
 }
 
-/// A line plot of `series` (values in `[0, 1]`, one point per epoch) on a 0–100% grid with a
-/// line every 10%; `reference` (the teacher) is drawn as a dashed red line.
-pub fn accuracy_plot(series: &[f64], reference: Option<f64>) -> RgbImage {
-    let (w, h, m) = (640u32, 400u32, 30i64);
-    let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
-    let (pw, ph) = (w as i64 - 2 * m, h as i64 - 2 * m);
-    let to_y = |v: f64| m + ph - (v.clamp(0.0, 1.0) * ph as f64).round() as i64;
-    let n = series.len().max(2);
-    let to_x = |i: usize| m + (i as f64 * pw as f64 / (n - 1) as f64).round() as i64;
-    for k in 0..=10 {
-        let y = to_y(k as f64 / 10.0);
-        let shade = if k % 5 == 0 { 150 } else { 220 };
-        line(&mut img, (m, y), (m + pw, y), Rgb([shade; 3]), 1);
-    }
-    line(&mut img, (m, m), (m, m + ph), Rgb([0; 3]), 1);
-    if let Some(r) = reference {
-        let y = to_y(r);
-        let mut x = m;
-        while x < m + pw {
-            line(
-                &mut img,
-                (x, y),
-                ((x + 8).min(m + pw), y),
-                Rgb([200, 30, 30]),
-                2,
-            );
-            x += 14;
-        }
-    }
-    for i in 1..series.len() {
-        let a = (to_x(i - 1), to_y(series[i - 1]));
-        let b = (to_x(i), to_y(series[i]));
-        line(&mut img, a, b, Rgb([30, 80, 200]), 2);
-    }
-    for (i, &v) in series.iter().enumerate() {
-        let (x, y) = (to_x(i), to_y(v));
-        for dy in -3..=3 {
-            for dx in -3..=3 {
-                put(&mut img, x + dx, y + dy, Rgb([30, 80, 200]));
-            }
-        }
-    }
-    img
-}
-
-fn put(img: &mut RgbImage, x: i64, y: i64, c: Rgb<u8>) {
-    if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
-        img.put_pixel(x as u32, y as u32, c);
-    }
-}
-
-fn line(img: &mut RgbImage, a: (i64, i64), b: (i64, i64), c: Rgb<u8>, width: i64) {
-    let steps = (b.0 - a.0).abs().max((b.1 - a.1).abs()).max(1);
-    for s in 0..=steps {
-        let x = a.0 + (b.0 - a.0) * s / steps;
-        let y = a.1 + (b.1 - a.1) * s / steps;
-        for d in 0..width {
-            put(img, x, y + d, c);
-            put(img, x + d, y, c);
-        }
-    }
-}
-
 /// Writes `img` as a PNG at `path` (temporary file, then rename).
 pub fn save_png(img: &RgbImage, path: &Path) -> Result<(), EngineError> {
     let mut bytes = std::io::Cursor::new(Vec::new());
@@ -232,23 +169,5 @@ mod tests {
         let m = normalized_maps(&[1.0, 3.0, 5.0, 9.0], 1, 2, 2, 4);
         assert_eq!(m.len(), 16);
         assert_eq!((m[0], m[3], m[12], m[15]), (0.0, 0.25, 0.5, 1.0));
-    }
-
-    #[test]
-    fn accuracy_plot_draws_points_where_the_values_are() {
-        let img = accuracy_plot(&[0.1, 0.5, 0.9], Some(0.8));
-        // x: 30, 320, 610; y = 30 + 340 − v·340.
-        assert_eq!(img.get_pixel(30, 336), &Rgb([30, 80, 200]));
-        assert_eq!(img.get_pixel(320, 200), &Rgb([30, 80, 200]));
-        assert_eq!(img.get_pixel(610, 64), &Rgb([30, 80, 200]));
-        assert_eq!(
-            img.get_pixel(32, 98),
-            &Rgb([200, 30, 30]),
-            "teacher line at 80%"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.png");
-        save_png(&img, &path).unwrap();
-        assert_eq!(image::open(&path).unwrap().width(), 640);
     }
 }
