@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Parser;
 use muse::engine::ModelCard;
 use muse::models::{export_safetensors, load_classifier, naming};
@@ -25,12 +25,7 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<()> {
-    if args.format != "safetensors" {
-        bail!(
-            "unknown --format `{}`: only `safetensors` is supported",
-            args.format
-        );
-    }
+    // --format has one possible value (checked by the argument parser).
     let card = ModelCard::load_for(&args.model)?.with_context(|| {
         format!(
             "{} has no card ({}): it says which architecture the weights are",

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use std::process::Command;
 
-use common::{metrics, muse, read_json, succeeded, tiny_teacher};
+use common::{failed_with, metrics, muse, read_json, succeeded, tiny_distill, tiny_teacher};
 use muse::engine::ModelCard;
 
 #[test]
@@ -78,26 +78,18 @@ fn a_tiny_run_writes_its_outputs_and_resumes_to_the_same_result() {
 
     // More epochs for a finished run: it goes on from its last checkpoint, its first epochs
     // untouched; fewer are refused.
-    let out = muse(&[
-        "distill",
-        "--out",
-        split.to_str().unwrap(),
-        "--resume",
-        "--epochs",
-        "2",
-    ]);
-    assert!(
-        !out.status.success()
-            && String::from_utf8_lossy(&out.stderr).contains("can only be extended")
-    );
-    let out = muse(&[
-        "distill",
-        "--out",
-        split.to_str().unwrap(),
-        "--resume",
-        "--epochs",
-        "4",
-    ]);
+    let resume_for = |epochs: &str| {
+        muse(&[
+            "distill",
+            "--out",
+            split.to_str().unwrap(),
+            "--resume",
+            "--epochs",
+            epochs,
+        ])
+    };
+    failed_with(&resume_for("2"), &["can only be extended"]);
+    let out = resume_for("4");
     succeeded(&out);
     let longer = metrics(&split);
     assert_eq!(longer.len(), 4);
@@ -155,8 +147,9 @@ fn bad_flags_are_refused_before_any_work() {
         run.to_str().unwrap(),
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("only apply to --labels text"));
+    // An unknown preset is refused by the argument parser, with the list of presets.
     let out = muse(&["distill", "--preset", "nope", "--teacher", &teacher]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown preset `nope`"));
+    failed_with(&out, &["'nope'", "possible values", "fashion-mnist"]);
     // --resume refuses flags that would change the run, by name; --stop-after 0 is refused;
     // an absurd epoch count is a config error.
     let r = run.to_str().unwrap();
@@ -409,7 +402,7 @@ fn export_writes_pytorch_names_and_eval_reads_pytorch_files() {
         "{err}"
     );
     let bad = muse(&["export", "--model", &teacher, "--format", "onnx"]);
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("only `safetensors`"));
+    failed_with(&bad, &["'onnx'", "safetensors"]);
 }
 
 /// A resumed run keeps evaluating on the data its first invocation chose (here the embedded
@@ -512,18 +505,10 @@ fn explicit_flags_win_over_a_card_and_damaged_weights_are_refused() {
     std::fs::write(other.join("teacher.json"), r#"{"experiment": "notes"}"#).unwrap();
     let run = |teacher: &str, extra: &[&str], out: &str| {
         let args = [
-            &[
-                "distill",
-                "--preset",
-                "tiny",
-                "--teacher",
+            &tiny_distill(
                 teacher,
-                "--stop-after",
-                "1",
-                "--no-pictures",
-                "--out",
-                out,
-            ][..],
+                &["--stop-after", "1", "--no-pictures", "--out", out],
+            )[..],
             extra,
         ]
         .concat();
@@ -532,11 +517,9 @@ fn explicit_flags_win_over_a_card_and_damaged_weights_are_refused() {
     let out_dir = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
     let bare = bare.to_str().unwrap();
     // Without --arch the JSON is read as the card: an error that says how to ignore it.
-    let out = run(bare, &[], &out_dir("a"));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("not a model card") && err.contains("--arch"),
-        "{err}"
+    failed_with(
+        &run(bare, &[], &out_dir("a")),
+        &["not a model card", "--arch"],
     );
     // With --arch it is ignored, with a warning naming it.
     let out = run(
@@ -570,11 +553,9 @@ fn explicit_flags_win_over_a_card_and_damaged_weights_are_refused() {
     let i = bytes.len() / 2;
     bytes[i] ^= 4;
     std::fs::write(&teacher, &bytes).unwrap();
-    let out = run(&teacher, &[], &out_dir("d"));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("checksum") && err.contains("teacher.bpk"),
-        "{err}"
+    failed_with(
+        &run(&teacher, &[], &out_dir("d")),
+        &["checksum", "teacher.bpk"],
     );
 }
 
@@ -584,18 +565,9 @@ fn a_directory_without_a_checkpoint_is_restartable_and_messages_say_things_once(
     let teacher = tiny_teacher(dir.path());
     let run = dir.path().join("run");
     let r = run.to_str().unwrap();
+    let start = tiny_distill(&teacher, &["--stop-after", "1", "--out", r]);
     // What a start killed before its first checkpoint leaves: a config and nothing else.
-    succeeded(&muse(&[
-        "distill",
-        "--preset",
-        "tiny",
-        "--teacher",
-        &teacher,
-        "--stop-after",
-        "1",
-        "--out",
-        r,
-    ]));
+    succeeded(&muse(&start));
     let config = std::fs::read(run.join("config.json")).unwrap();
     std::fs::remove_dir_all(&run).unwrap();
     std::fs::create_dir_all(&run).unwrap();
@@ -609,33 +581,16 @@ fn a_directory_without_a_checkpoint_is_restartable_and_messages_say_things_once(
     std::fs::remove_dir_all(&run).unwrap();
     std::fs::create_dir_all(&run).unwrap();
     std::fs::write(run.join("config.json"), &config).unwrap();
-    let out = muse(&[
-        "distill",
-        "--preset",
-        "tiny",
-        "--teacher",
-        &teacher,
-        "--stop-after",
-        "1",
-        "--out",
-        r,
-    ]);
+    let out = muse(&start);
     succeeded(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("never reached its first checkpoint"));
     // A missing teacher: the message names the file once, says why once, and no directory is
     // left behind.
     let gone = dir.path().join("gone");
-    let out = muse(&[
-        "distill",
-        "--preset",
-        "tiny",
-        "--teacher",
+    let out = muse(&tiny_distill(
         "/nonexistent/t.pth",
-        "--arch",
-        "lenet5",
-        "--out",
-        gone.to_str().unwrap(),
-    ]);
+        &["--arch", "lenet5", "--out", gone.to_str().unwrap()],
+    ));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert_eq!(err.matches("/nonexistent/t.pth").count(), 1, "{err}");

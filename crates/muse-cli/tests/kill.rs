@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use common::{metrics, muse, succeeded, tiny_teacher};
+use common::{metrics, muse, succeeded, tiny_distill, tiny_teacher};
 use muse::burn::store::ModuleSnapshot;
 use muse::engine::ModelCard;
 use muse::models::load_classifier;
@@ -44,17 +44,7 @@ impl Lcg {
 fn a_run_killed_at_random_moments_ends_as_an_uninterrupted_one() {
     let dir = tempfile::tempdir().unwrap();
     let teacher = tiny_teacher(dir.path());
-    let common = [
-        "distill",
-        "--preset",
-        "tiny",
-        "--teacher",
-        &teacher,
-        "--seed",
-        "3",
-        "--epochs",
-        "8",
-    ];
+    let common = tiny_distill(&teacher, &["--seed", "3", "--epochs", "8"]);
     let straight = dir.path().join("straight");
     let t0 = Instant::now();
     succeeded(&muse(

@@ -66,3 +66,14 @@ pub enum ModelError {
         problems: Vec<String>,
     },
 }
+
+impl From<muse_weights::WeightsError> for ModelError {
+    fn from(e: muse_weights::WeightsError) -> Self {
+        use muse_weights::WeightsError as W;
+        match e {
+            W::Io { path, source } => Self::Io { path, source },
+            W::BadFile { path, problems } => Self::BadFile { path, problems },
+            W::Mismatch { path, problems } => Self::Weights { path, problems },
+        }
+    }
+}

@@ -21,8 +21,6 @@ mod arch;
 mod classifier;
 mod config_check;
 mod error;
-mod finite;
-mod foreign;
 mod io;
 mod layers;
 mod lenet;
@@ -38,13 +36,15 @@ mod wrn;
 pub use arch::{AnyClassifier, Arch, ClassifierConfig};
 pub use classifier::Classifier;
 pub use error::ModelError;
-pub use finite::non_finite_tensors;
-pub use foreign::{ForeignFormat, KeyRule, WRAPPER_RULES, load_foreign, load_foreign_named};
 pub use io::{load_model, save_model, tmp_path};
 pub use layers::ConvBn;
 pub use lenet::{LeNet5, LeNet5Config};
 pub use materialize::{materialize, sync_running_stats};
 pub use mobilenetv2::{InvertedResidual, MobileNetV2, MobileNetV2Config};
+pub use muse_weights::{
+    ForeignFormat, KeyRule, WRAPPER_RULES, WeightsError, load_foreign, load_foreign_named,
+    non_finite_tensors,
+};
 pub use pytorch::{
     ModuleName, Naming, export_safetensors, load_classifier, load_pytorch, module_names, naming,
 };

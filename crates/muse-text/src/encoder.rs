@@ -15,7 +15,7 @@ pub const DEFAULT_PROMPT: &str = "a photo of a {}";
 
 /// Tensor-name rewrites from HuggingFace's `BertModel` to [`Bert`]: `LayerNorm` is a field
 /// `layer_norm`, and `self` (a Rust keyword) is `self_attn`.
-const BERT_RULES: &[muse_models::KeyRule] = &[
+const BERT_RULES: &[muse_weights::KeyRule] = &[
     (r"\.LayerNorm\.", ".layer_norm."),
     (r"\.attention\.self\.", ".attention.self_attn."),
 ];
@@ -48,7 +48,7 @@ impl TextEncoder {
         let config = BertConfig::from_file(&dir.join("config.json"))?;
         let tokenizer = WordPiece::from_file(&dir.join("vocab.txt"))?;
         let weights = dir.join("model.safetensors");
-        let bert = muse_models::load_foreign(
+        let bert = muse_weights::load_foreign(
             Bert::new(&config, device),
             &weights,
             BERT_RULES,
@@ -119,7 +119,7 @@ impl TextEncoder {
     }
 }
 
-fn weights_error(path: &Path, e: muse_models::ModelError) -> TextError {
+fn weights_error(path: &Path, e: muse_weights::WeightsError) -> TextError {
     TextError::Weights {
         path: PathBuf::from(path),
         reason: e.to_string(),

@@ -10,6 +10,8 @@
 //! - [`generator`]: the MUSE generator, one per resolution (`muse-generator`);
 //! - [`engine`]: Algorithm 1 (`Distiller`), presets, checkpoints, evaluation (`muse-engine`);
 //! - [`text`]: class-name embeddings with all-MiniLM-L6-v2 in pure Rust (`muse-text`);
+//! - [`weights`]: strict PyTorch/safetensors weights loading into any Burn module
+//!   (`muse-weights`);
 //! - [`device`]: the device of the backend a cargo feature chose (`muse-device`).
 //!
 //! Like every library crate here it enables no backend: a binary picks one with a feature
@@ -73,3 +75,4 @@ pub use muse_generator as generator;
 pub use muse_losses as losses;
 pub use muse_models as models;
 pub use muse_text as text;
+pub use muse_weights as weights;

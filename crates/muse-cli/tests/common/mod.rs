@@ -8,6 +8,15 @@ use muse::data::Normalization;
 use muse::engine::{ModelCard, preset};
 use muse::models::save_model;
 
+/// `muse distill --preset tiny --teacher TEACHER`, then `extra`.
+pub fn tiny_distill<'a>(teacher: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    [
+        &["distill", "--preset", "tiny", "--teacher", teacher][..],
+        extra,
+    ]
+    .concat()
+}
+
 /// Runs the `muse` binary built for these tests.
 pub fn muse(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_muse"))
@@ -22,6 +31,15 @@ pub fn succeeded(out: &std::process::Output) {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Fails the test unless the command failed with an error mentioning every one of `needles`.
+pub fn failed_with(out: &std::process::Output, needles: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && needles.iter().all(|n| err.contains(n)),
+        "expected a failure mentioning {needles:?}, got: {err}"
     );
 }
 

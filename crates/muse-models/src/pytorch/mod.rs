@@ -22,7 +22,7 @@ use burn::tensor::Device;
 
 use crate::arch::{AnyClassifier, Arch, ClassifierConfig};
 use crate::error::ModelError;
-use crate::foreign::load_foreign_named;
+use muse_weights::load_foreign_named;
 
 /// One module with tensors: its PyTorch path, its Burn path, and whether it is a BatchNorm
 /// (PyTorch stores a `num_batches_tracked` counter for those).
@@ -145,7 +145,7 @@ pub fn load_classifier(
     } else {
         load_pytorch(config, path, device)?
     };
-    let bad = crate::finite::non_finite_tensors(&model);
+    let bad = muse_weights::non_finite_tensors(&model);
     if !bad.is_empty() {
         return Err(ModelError::BadFile {
             path: path.to_path_buf(),

@@ -17,7 +17,7 @@ use burn::store::{
     PyTorchToBurnAdapter, PytorchStore, SafetensorsStore,
 };
 
-use crate::error::ModelError;
+use crate::error::WeightsError;
 
 /// A key rewrite: a regex over the file's key and its replacement (`$1` for groups).
 pub type KeyRule = (&'static str, &'static str);
@@ -37,7 +37,7 @@ pub enum ForeignFormat {
 
 impl ForeignFormat {
     /// The format of `path`, from its extension, else from its first bytes.
-    pub fn of(path: &Path) -> Result<Self, ModelError> {
+    pub fn of(path: &Path) -> Result<Self, WeightsError> {
         match path.extension().and_then(|e| e.to_str()) {
             Some("safetensors") => return Ok(Self::Safetensors),
             Some("pt" | "pth" | "bin" | "ckpt") => return Ok(Self::PyTorch),
@@ -47,7 +47,7 @@ impl ForeignFormat {
         use std::io::Read;
         std::fs::File::open(path)
             .and_then(|mut f| f.read_exact(&mut head))
-            .map_err(|source| ModelError::Io {
+            .map_err(|source| WeightsError::Io {
                 path: path.to_path_buf(),
                 source,
             })?;
@@ -77,7 +77,7 @@ pub fn load_foreign<M: Module, A: AsRef<str>, B: AsRef<str>>(
     path: &Path,
     rules: &[(A, B)],
     ignore: &[&str],
-) -> Result<M, ModelError> {
+) -> Result<M, WeightsError> {
     load_foreign_named(module, path, rules, ignore, &|name: &str| name.to_string())
 }
 
@@ -89,21 +89,21 @@ pub fn load_foreign_named<M: Module, A: AsRef<str>, B: AsRef<str>>(
     rules: &[(A, B)],
     ignore: &[&str],
     file_name: &dyn Fn(&str) -> String,
-) -> Result<M, ModelError> {
+) -> Result<M, WeightsError> {
     if !path.is_file() {
-        return Err(ModelError::Io {
+        return Err(WeightsError::Io {
             path: path.to_path_buf(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         });
     }
-    let bad = |problems: Vec<String>| ModelError::BadFile {
+    let bad = |problems: Vec<String>| WeightsError::BadFile {
         path: path.to_path_buf(),
         problems,
     };
     if std::fs::metadata(path).map(|m| m.len()).unwrap_or(0) == 0 {
         return Err(bad(vec!["the file is empty".into()]));
     }
-    let fail = |problems: Vec<String>| ModelError::Weights {
+    let fail = |problems: Vec<String>| WeightsError::Mismatch {
         path: path.to_path_buf(),
         problems,
     };
@@ -120,13 +120,7 @@ pub fn load_foreign_named<M: Module, A: AsRef<str>, B: AsRef<str>>(
     let result = match ForeignFormat::of(path)? {
         ForeignFormat::Safetensors => {
             let mut plain = SafetensorsStore::from_file(path).map_indices_contiguous(false);
-            let tensors = plain
-                .get_all_tensors()
-                .map_err(|e| bad(vec![format!("unreadable: {e}")]))?
-                .values()
-                .cloned()
-                .collect();
-            let problems = fit(tensors);
+            let problems = fit(headers(&mut plain).map_err(|e| bad(vec![e]))?);
             if !problems.is_empty() {
                 return Err(fail(problems));
             }
@@ -161,13 +155,7 @@ pub fn load_foreign_named<M: Module, A: AsRef<str>, B: AsRef<str>>(
             let mut first_problems = None;
             let mut chosen = None;
             for top in tops {
-                let tensors = store(top)
-                    .get_all_tensors()
-                    .map_err(|e| bad(vec![format!("unreadable: {e}")]))?
-                    .values()
-                    .cloned()
-                    .collect();
-                let problems = fit(tensors);
+                let problems = fit(headers(&mut store(top)).map_err(|e| bad(vec![e]))?);
                 if problems.is_empty() {
                     chosen = Some(top);
                     break;
@@ -192,6 +180,17 @@ pub fn load_foreign_named<M: Module, A: AsRef<str>, B: AsRef<str>>(
     } else {
         Err(fail(problems))
     }
+}
+
+/// The tensors of a file as its header declares them (names, dtypes, shapes); their data is
+/// not read.
+fn headers<S: ModuleStore>(store: &mut S) -> Result<Vec<PackTensor>, String> {
+    Ok(store
+        .get_all_tensors()
+        .map_err(|e| format!("unreadable: {e}"))?
+        .values()
+        .cloned()
+        .collect())
 }
 
 /// Every tensor of `module` by its path with PyTorch's leaf names (`weight`/`bias` for a norm's
@@ -296,12 +295,9 @@ fn walk_objects(value: &PickleValue, at: &mut String, out: &mut Vec<String>) {
 /// entry of a checkpoint dictionary (some keys carry the prefix and others do not, e.g. an
 /// optimizer's buffers).
 fn wrapped_under(path: &Path) -> Result<Option<&'static str>, String> {
-    let mut store = PytorchStore::from_file(path);
-    let keys: Vec<String> = store
-        .get_all_tensors()
-        .map_err(|e| format!("unreadable: {e}"))?
-        .keys()
-        .cloned()
+    let keys: Vec<String> = headers(&mut PytorchStore::from_file(path))?
+        .into_iter()
+        .map(|t| t.name)
         .collect();
     Ok(["state_dict", "model"].into_iter().find(|top| {
         let prefix = format!("{top}.");
