@@ -18,7 +18,7 @@ use crate::embedded;
 use crate::eval::test_data;
 use crate::progress::Bars;
 use crate::run_dir::{Recorded, RunDir, discard_if_unstarted, summarize};
-use crate::values;
+use crate::values::{self, LabelsArg, NormalizationArg};
 
 /// Arguments of `muse distill`.
 #[derive(Parser)]
@@ -78,13 +78,13 @@ pub struct Args {
     /// PyTorch `.pth`): cifar10, cifar100, imagenet, fashion-mnist, mnist, digits, none; or
     /// `MEAN,STD` for every channel (timm's `0.5,0.5`), or the C means then the C standard
     /// deviations. Default: the card's, else the evaluation data's.
-    #[arg(long)]
-    normalization: Option<String>,
+    #[arg(long, value_parser = values::normalization())]
+    normalization: Option<NormalizationArg>,
     /// Label embeddings: `text` (class names through all-MiniLM-L6-v2), `class-center`, or a
     /// matrix file (.safetensors, .npy, .json). Default: `text` when the text model is installed
     /// and the class names are known, else `class-center`.
-    #[arg(long)]
-    labels: Option<String>,
+    #[arg(long, value_parser = values::labels())]
+    labels: Option<LabelsArg>,
     /// Class names, one per line, for `--labels text` (default: the teacher's data set's).
     #[arg(long)]
     class_names: Option<PathBuf>,
@@ -246,13 +246,13 @@ fn label_source(args: &Args, teacher: &TeacherSpec) -> Result<Option<LabelEmbedd
             )?,
         })
     };
-    Ok(match args.labels.as_deref() {
-        Some(other) if other != "text" && text_flags => {
-            bail!("--class-names and --prompt only apply to --labels text (not `{other}`)")
+    Ok(match &args.labels {
+        Some(other) if *other != LabelsArg::Text && text_flags => {
+            bail!("--class-names and --prompt only apply to --labels text (not {other:?})")
         }
-        Some("class-center") => Some(LabelEmbeddingSource::ClassCenter),
-        Some("text") => Some(text(names)?),
-        Some(path) => Some(LabelEmbeddingSource::File(PathBuf::from(path))),
+        Some(LabelsArg::ClassCenter) => Some(LabelEmbeddingSource::ClassCenter),
+        Some(LabelsArg::Text) => Some(text(names)?),
+        Some(LabelsArg::File(path)) => Some(LabelEmbeddingSource::File(path.clone())),
         // --class-names / --prompt ask for class-name embeddings.
         None if text_flags => Some(text(names)?),
         None if args.config.is_none() => {
@@ -440,7 +440,7 @@ fn run_in(args: Args, created: &mut Option<PathBuf>) -> Result<()> {
         false => None,
     };
     let normalization = match (&args.normalization, recorded, &card, &eval) {
-        (Some(spec), ..) => Normalization::parse(spec, config.channels)?,
+        (Some(spec), ..) => spec.resolve(config.channels)?,
         (None, Some(kept), ..) => kept,
         (None, None, Some(c), _) => c.normalization.clone(),
         (None, None, None, Some(e)) => e.normalization.clone(),

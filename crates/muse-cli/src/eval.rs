@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use muse::data::{Loaded, Normalization, Split, load};
+use muse::data::{Loaded, Split, load};
 use muse::engine::{ModelCard, bn_distance, evaluate};
 use muse::models::{Arch, ClassifierConfig, load_classifier};
 
@@ -33,8 +33,8 @@ pub struct Args {
     /// Input normalisation: cifar10, cifar100, imagenet, fashion-mnist, mnist, digits, none; or
     /// `MEAN,STD` for every channel, or the C means then the C standard deviations. Default: the
     /// card's, else the data set's.
-    #[arg(long)]
-    normalization: Option<String>,
+    #[arg(long, value_parser = crate::values::normalization())]
+    normalization: Option<crate::values::NormalizationArg>,
     /// Also report how far the real images are from the model's BatchNorm running statistics
     /// (the generator's L_BN on real batches, per layer): at a lower --image-size, the part of
     /// L_BN no image can remove.
@@ -93,7 +93,7 @@ pub fn run(args: Args) -> Result<()> {
         None => test_data(&data_name, side)?,
     };
     let normalization = match (&args.normalization, &card) {
-        (Some(spec), _) => Normalization::parse(spec, loaded.data.shape()[0])?,
+        (Some(spec), _) => spec.resolve(loaded.data.shape()[0])?,
         (None, Some(card)) => card.normalization.clone(),
         (None, None) => loaded.normalization.clone(),
     };
