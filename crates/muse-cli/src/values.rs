@@ -45,15 +45,10 @@ pub enum NormalizationArg {
 impl NormalizationArg {
     /// The normalisation for `channels` channels.
     pub fn resolve(&self, channels: usize) -> anyhow::Result<Normalization> {
-        let spec = match self {
-            Self::Named(name) => name.clone(),
-            Self::Stats(values) => values
-                .iter()
-                .map(f32::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-        };
-        Ok(Normalization::parse(&spec, channels)?)
+        Ok(match self {
+            Self::Named(name) => Normalization::parse(name, channels)?,
+            Self::Stats(values) => Normalization::from_values(values, channels)?,
+        })
     }
 }
 

@@ -71,27 +71,34 @@ impl Normalization {
         })
     }
 
-    /// A preset name ([`NAMES`](Self::NAMES)) or explicit statistics for `channels` channels:
-    /// `MEAN,STD` (two numbers, the same for every channel, e.g. timm's `0.5,0.5`) or `2·channels`
-    /// numbers, the means then the standard deviations (`0.485,0.456,0.406,0.229,0.224,0.225`).
+    /// A preset name ([`NAMES`](Self::NAMES)) or explicit statistics for `channels` channels,
+    /// comma-separated (see [`from_values`](Self::from_values)).
     pub fn parse(spec: &str, channels: usize) -> Result<Self, DataError> {
         if let Some(named) = Self::named(spec, channels) {
             return Ok(named);
         }
-        let bad = |why: String| {
-            DataError::InvalidArgument(format!(
-                "normalisation `{spec}`: {why}; give a name ({}), `MEAN,STD`, or {} means then \
-                 {} standard deviations, comma-separated",
-                Self::NAMES.join(", "),
-                channels,
-                channels
-            ))
-        };
         let values: Vec<f32> = spec
             .split(',')
             .map(|v| v.trim().parse::<f32>())
             .collect::<Result<_, _>>()
-            .map_err(|_| bad("not a known name, nor a list of numbers".into()))?;
+            .map_err(|_| {
+                DataError::InvalidArgument(format!(
+                    "normalisation `{spec}`: not a known name ({}), nor a list of numbers",
+                    Self::NAMES.join(", ")
+                ))
+            })?;
+        Self::from_values(&values, channels)
+    }
+
+    /// Explicit statistics for `channels` channels: `[mean, std]` (the same for every channel,
+    /// e.g. timm's `0.5, 0.5`) or `2·channels` numbers, the means then the standard deviations.
+    pub fn from_values(values: &[f32], channels: usize) -> Result<Self, DataError> {
+        let bad = |why: String| {
+            DataError::InvalidArgument(format!(
+                "normalisation statistics {values:?}: {why}; give MEAN,STD or {channels} means \
+                 then {channels} standard deviations"
+            ))
+        };
         let (mean, std) = match values.len() {
             2 => (vec![values[0]; channels], vec![values[1]; channels]),
             n if n == 2 * channels => (values[..channels].to_vec(), values[channels..].to_vec()),
@@ -218,8 +225,10 @@ mod tests {
         );
         for bad in ["0.5", "0.5,0", "0.5,-1", "1,2,3", "cifar", "0.5,nan"] {
             let e = Normalization::parse(bad, 3).unwrap_err().to_string();
-            assert!(e.contains(bad), "{e}");
+            assert!(e.contains("normalisation"), "{bad}: {e}");
         }
+        let e = Normalization::parse("1,2,3", 3).unwrap_err().to_string();
+        assert!(e.contains("3 numbers for 3 channel(s)"), "{e}");
     }
 
     use super::*;
