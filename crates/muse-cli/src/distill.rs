@@ -645,10 +645,10 @@ fn write_student_card(
         weights_crc32: None,
         selection: best.map(|e| {
             format!(
-                "epoch {} of {}, the best top-1 so far on {}: selected on the evaluation set, so \
-                 its accuracy there is an optimistic estimate (student.bpk is the last epoch)",
+                "epoch {}, the run's best top-1 on {} (replaced whenever a later epoch does \
+                 better): selected on the evaluation set, so its accuracy there is an optimistic \
+                 estimate (student.bpk is the last epoch)",
                 e + 1,
-                history.len(),
                 eval.unwrap_or("the evaluation set")
             )
         }),
