@@ -162,24 +162,9 @@ fn bad_flags_are_refused_before_any_work() {
         "{err}"
     );
     let out = muse(&["distill", "--out", r, "--stop-after", "0"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("--stop-after"),
-        "{err}"
-    );
-    let out = muse(&[
-        "distill",
-        "--preset",
-        "tiny",
-        "--teacher",
-        &teacher,
-        "--epochs",
-        "18446744073709551615",
-        "--out",
-        r,
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("`epochs`"), "{err}");
+    failed_with(&out, &["--stop-after"]);
+    let huge = tiny_distill(&teacher, &["--epochs", "18446744073709551615", "--out", r]);
+    failed_with(&muse(&huge), &["`epochs`"]);
     let out = muse(&[
         "eval",
         "--model",
@@ -251,22 +236,20 @@ fn a_run_with_class_name_embeddings_uses_them() {
     let names = dir.path().join("names.txt");
     std::fs::write(&names, "cat\ndog\nbird\n").unwrap();
     let run = dir.path().join("run");
-    let out = muse(&[
-        "distill",
-        "--preset",
-        "tiny",
-        "--teacher",
+    let out = muse(&tiny_distill(
         &teacher,
-        "--epochs",
-        "2",
-        "--labels",
-        "text",
-        "--class-names",
-        names.to_str().unwrap(),
-        "--no-pictures",
-        "--out",
-        run.to_str().unwrap(),
-    ]);
+        &[
+            "--epochs",
+            "2",
+            "--labels",
+            "text",
+            "--class-names",
+            names.to_str().unwrap(),
+            "--no-pictures",
+            "--out",
+            run.to_str().unwrap(),
+        ],
+    ));
     succeeded(&out);
     let config = read_json(&run.join("config.json"));
     let text = &config["label_embedding"]["Text"];

@@ -148,14 +148,18 @@ pub fn load_foreign_named<M: Module, A: AsRef<str>, B: AsRef<str>>(
             // A training checkpoint holds the weights under one entry, next to optimizer
             // state: read only that entry. A plain state dict whose keys merely start with
             // `model.` has no such entry; the wrapper rule strips the prefix instead.
-            let tops = match wrapped_under(path).map_err(|e| bad(vec![e]))? {
-                Some(top) => vec![Some(top), None],
-                None => vec![None],
-            };
+            // The whole file's headers are read once; a wrapped entry's once more.
+            let all = headers(&mut store(None)).map_err(|e| bad(vec![e]))?;
+            let mut candidates = Vec::new();
+            if let Some(top) = wrapped_under(&all) {
+                let inner = headers(&mut store(Some(top))).map_err(|e| bad(vec![e]))?;
+                candidates.push((Some(top), inner));
+            }
+            candidates.push((None, all));
             let mut first_problems = None;
             let mut chosen = None;
-            for top in tops {
-                let problems = fit(headers(&mut store(top)).map_err(|e| bad(vec![e]))?);
+            for (top, tensors) in candidates {
+                let problems = fit(tensors);
                 if problems.is_empty() {
                     chosen = Some(top);
                     break;
@@ -291,18 +295,15 @@ fn walk_objects(value: &PickleValue, at: &mut String, out: &mut Vec<String>) {
     }
 }
 
-/// `Some("state_dict")` / `Some("model")` when a PyTorch file may hold its weights under that
-/// entry of a checkpoint dictionary (some keys carry the prefix and others do not, e.g. an
-/// optimizer's buffers).
-fn wrapped_under(path: &Path) -> Result<Option<&'static str>, String> {
-    let keys: Vec<String> = headers(&mut PytorchStore::from_file(path))?
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
-    Ok(["state_dict", "model"].into_iter().find(|top| {
+/// `Some("state_dict")` / `Some("model")` when a PyTorch file (its `tensors`) may hold its
+/// weights under that entry of a checkpoint dictionary (some keys carry the prefix and others
+/// do not, e.g. an optimizer's buffers).
+fn wrapped_under(tensors: &[PackTensor]) -> Option<&'static str> {
+    ["state_dict", "model"].into_iter().find(|top| {
         let prefix = format!("{top}.");
-        keys.iter().any(|k| k.starts_with(&prefix)) && keys.iter().any(|k| !k.starts_with(&prefix))
-    }))
+        tensors.iter().any(|t| t.name.starts_with(&prefix))
+            && tensors.iter().any(|t| !t.name.starts_with(&prefix))
+    })
 }
 
 fn apply<M: Module, S: ModuleStore>(module: &mut M, store: &mut S) -> Result<ApplyResult, String> {
