@@ -305,7 +305,7 @@ fn main() {
                 );
                 let ms = time(a.warmup, a.iters, || {
                     let (st, pr) = nets.take().expect("student");
-                    let (st, pr, _) = student_step(
+                    let out = student_step(
                         st,
                         pr,
                         &mut optim,
@@ -316,7 +316,7 @@ fn main() {
                         &mut rng,
                     )
                     .expect("a student step");
-                    nets = Some((st, pr));
+                    nets = Some((out.student, out.projection));
                 });
                 report(&a, s.name, "student", res, batch, &ms);
             }

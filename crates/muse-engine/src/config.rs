@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use muse_losses::{CamTarget, Radii};
+use muse_losses::{CamTarget, Radii, RadiiRule};
 use muse_models::{AnyClassifier, Arch, ClassifierConfig};
 use serde::{Deserialize, Serialize};
 
@@ -144,9 +144,12 @@ pub struct DistillConfig {
     pub augment: AugmentSettings,
     /// Label embeddings.
     pub label_embedding: LabelEmbeddingSource,
-    /// Radii of the embedding-diversity game; derived from the embeddings when absent.
+    /// Fixed radii of the embedding-diversity game; when absent, `radii_rule` sets them.
     #[serde(default)]
     pub radii: Option<Radii>,
+    /// How the radii are chosen when `radii` is absent (default: the paper's rule).
+    #[serde(default)]
+    pub radii_rule: RadiiRule,
     /// Seed of every random choice.
     pub seed: u64,
 }
@@ -359,6 +362,20 @@ impl DistillConfig {
             && !(r.inner.is_finite() && r.outer.is_finite() && r.inner > 0.0 && r.outer > 0.0)
         {
             bad("radii", format!("must be positive and finite, got {r:?}"));
+        }
+        if let RadiiRule::StudentQuantile { quantile } = self.radii_rule {
+            if !(quantile > 0.0 && quantile < 1.0) {
+                bad(
+                    "radii_rule.quantile",
+                    format!("must be in (0, 1), got {quantile}"),
+                );
+            }
+            if self.radii.is_some() {
+                bad(
+                    "radii_rule",
+                    "a student-quantile rule and fixed `radii` both set: keep one".into(),
+                );
+            }
         }
         if let LabelEmbeddingSource::Text {
             prompt,

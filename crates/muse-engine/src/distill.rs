@@ -12,7 +12,7 @@ use burn::optim::ModuleOptimizer;
 use burn::tensor::{Device, Tensor};
 use muse_data::{ImageDataset, Normalization};
 use muse_generator::{GeneratorConfig, GeneratorSet, GeneratorSetConfig};
-use muse_losses::{BnMomentum, Radii};
+use muse_losses::{BnMomentum, Radii, RadiiRule};
 use muse_models::{BnStats, Classifier, materialize, sync_running_stats};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -45,6 +45,10 @@ pub struct EpochMetrics {
     pub accuracy: Option<Accuracy>,
     /// Wall-clock seconds of the epoch (generation, student steps and evaluation).
     pub seconds: f64,
+    /// Radii of the embedding-diversity game this epoch's generation and student steps used
+    /// (absent in runs before they were recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radii: Option<Radii>,
 }
 
 /// `batch` labels with every class equally often, in class order, the remainder drawn without
@@ -414,6 +418,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
         } else {
             0.0
         };
+        let mut distances = Vec::new();
         if epoch >= cfg.warmup_epochs && !self.pool.is_empty() {
             let steps = cfg.student_training.steps;
             observer.phase_started("student", steps);
@@ -434,7 +439,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
                 };
                 let student = self.student.clone();
                 let projection = self.projection.clone();
-                let (s, p, l) = student_step(
+                let out = student_step(
                     student,
                     projection,
                     &mut self.optim,
@@ -445,14 +450,25 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
                     &mut rng,
                 )
                 .map_err(|e| located(e, epoch, Some(step)))?;
-                self.student = s;
-                self.projection = p;
+                self.student = out.student;
+                self.projection = out.projection;
+                distances.extend(out.distances);
+                let l = out.losses;
                 student_mean.kl += l.kl / steps as f32;
                 student_mean.ed += l.ed / steps as f32;
                 student_mean.total += l.total / steps as f32;
                 observer.step(Some(l.total));
             }
             observer.phase_finished();
+            if let RadiiRule::StudentQuantile { quantile } = cfg.radii_rule
+                && cfg.radii.is_none()
+                && !distances.is_empty()
+            {
+                self.radii = Some(
+                    Radii::from_student_distances(&distances, quantile)
+                        .map_err(|e| located(e.into(), epoch, None))?,
+                );
+            }
         }
 
         let accuracy = match eval {
@@ -474,6 +490,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             pool: self.pool.shards().iter().map(|s| s.len()).collect(),
             accuracy,
             seconds: started.elapsed().as_secs_f64(),
+            radii: Some(radii),
         };
         self.epoch += 1;
         self.history.push(metrics.clone());
@@ -659,6 +676,44 @@ mod tests {
         assert_eq!(
             (e.generator[0].cam, e.generator[0].aed, e.student.ed),
             (0.0, 0.0, 0.0)
+        );
+    }
+
+    #[test]
+    fn student_quantile_radii_follow_the_student_and_start_the_game() {
+        let device = muse_device::autodiff_device();
+        let mut config = tiny_config(Method::Muse, vec![12], vec![6]);
+        config.radii_rule = RadiiRule::StudentQuantile { quantile: 0.5 };
+        let mut d = Distiller::new(
+            config,
+            tiny_teacher(&device),
+            tiny_student(&device),
+            Normalization::identity(1),
+            &device,
+        )
+        .unwrap();
+        let warm = d.run_epoch(None, &mut Silent).unwrap();
+        let paper = Radii::from_embeddings(d.label_embeddings().unwrap().rows()).unwrap();
+        assert_eq!(
+            warm.radii,
+            Some(paper),
+            "the paper's rule until a student epoch ran"
+        );
+        let e1 = d.run_epoch(None, &mut Silent).unwrap();
+        assert_eq!(
+            e1.radii,
+            Some(paper),
+            "epoch 1 generated and trained with them"
+        );
+        let e2 = d.run_epoch(None, &mut Silent).unwrap();
+        let r = e2.radii.unwrap();
+        assert_ne!(r, paper, "set from epoch 1's student distances");
+        assert_eq!(r.inner, r.outer / 2.0);
+        assert!(e2.pool[0] > e1.pool[0], "epoch 2 still generated");
+        assert!(
+            e2.generator[0].aed > 0.0,
+            "some fresh samples lie inside the student's median distance: {:?}",
+            e2.generator[0]
         );
     }
 }

@@ -351,6 +351,7 @@ pub fn preset(name: &str, method: Method, ratio: f64) -> Result<DistillConfig, E
         },
         label_embedding: LabelEmbeddingSource::ClassCenter,
         radii: None,
+        radii_rule: muse_losses::RadiiRule::default(),
         seed: 0,
     };
     Ok(config)

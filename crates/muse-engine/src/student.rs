@@ -44,8 +44,21 @@ pub struct StudentContext<'a, T: Classifier> {
     pub flip: bool,
 }
 
+/// What one student step returns.
+pub struct StudentStep<S> {
+    /// The student after the step.
+    pub student: S,
+    /// The projection head after the step.
+    pub projection: Linear,
+    /// The step's losses.
+    pub losses: StudentLosses,
+    /// Each sample's projected distance `d_b` (Eq. 9) before the step; empty when
+    /// `α_ed` = 0.
+    pub distances: Vec<f32>,
+}
+
 /// One optimisation step of the student and its projection head (one optimizer serves both;
-/// its state is keyed by parameter).
+/// its state is keyed by parameter). Losses and distances are read from the device at once.
 ///
 /// # Shapes
 /// - `images`: `[batch, channels, e, e]` in `[0, 1]`, any resolution the student accepts
@@ -60,25 +73,34 @@ pub fn student_step<T: Classifier, S: Classifier>(
     images: Tensor<4>,
     labels: Tensor<1, Int>,
     rng: &mut impl Rng,
-) -> Result<(S, Linear, StudentLosses), EngineError> {
+) -> Result<StudentStep<S>, EngineError> {
     let aug = random_crop_flip(images, ctx.crop_padding, ctx.flip, rng);
     let xn = ctx.normalization.apply(aug)?;
     let teacher_logits = ctx.teacher.forward(xn.clone()).detach();
     let s = student.forward_taps(xn, BnStats::Skip);
     let kl = kl_divergence(s.logits, teacher_logits, ctx.tau)?;
-    let mut losses = StudentLosses {
-        kl: kl.clone().into_scalar(),
-        ..Default::default()
-    };
-    let mut total = kl;
+    let mut total = kl.clone();
+    let mut read = vec![kl];
     if ctx.alpha_ed > 0.0 {
         let f_y = ctx.label_embeddings.clone().detach().select(0, labels);
         let d = embedding_distance(projection.forward(s.embedding), f_y)?;
-        let ed = ed_loss(d, ctx.radii.inner);
-        losses.ed = ed.clone().into_scalar();
-        total = total + ed * ctx.alpha_ed;
+        let ed = ed_loss(d.clone(), ctx.radii.inner);
+        total = total + ed.clone() * ctx.alpha_ed;
+        read.extend([ed, d]);
     }
-    losses.total = total.clone().into_scalar();
+    read.insert(1, total.clone());
+    // One read from the device: kl, total, then ed and the distances when ED is on.
+    let v = Tensor::cat(read, 0)
+        .detach()
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| EngineError::Mismatch(format!("student losses: {e:?}")))?;
+    let losses = StudentLosses {
+        kl: v[0],
+        total: v[1],
+        ed: v.get(2).copied().unwrap_or(0.0),
+    };
     if !losses.total.is_finite() {
         return Err(EngineError::NonFinite {
             loss: "student",
@@ -87,12 +109,18 @@ pub fn student_step<T: Classifier, S: Classifier>(
             step: 0,
         });
     }
+    let distances = v.get(3..).map(<[f32]>::to_vec).unwrap_or_default();
     let mut grads = total.backward();
     let gs = GradientsParams::from_module(&mut grads, &student);
     let gp = GradientsParams::from_module(&mut grads, &projection);
     let student = optim.step(lr, student, gs);
     let projection = optim.step(lr, projection, gp);
-    Ok((student, projection, losses))
+    Ok(StudentStep {
+        student,
+        projection,
+        losses,
+        distances,
+    })
 }
 
 #[cfg(test)]
@@ -134,7 +162,7 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(0);
         let mut history = Vec::new();
         for _ in 0..25 {
-            let (s, p, l) = student_step(
+            let out = student_step(
                 student,
                 projection,
                 &mut optim,
@@ -145,9 +173,24 @@ mod tests {
                 &mut rng,
             )
             .unwrap();
-            student = s;
-            projection = p;
-            history.push(l);
+            // L_ED is the hinge of the returned (pre-step) distances at r_i = 0.01.
+            assert_eq!(out.distances.len(), 8);
+            let ed = out
+                .distances
+                .iter()
+                .map(|d| (d - 0.01).max(0.0))
+                .sum::<f32>()
+                / 8.0;
+            assert!(
+                (ed - out.losses.ed).abs() < 1e-6,
+                "{ed} vs {}",
+                out.losses.ed
+            );
+            let total = out.losses.kl + 10.0 * out.losses.ed;
+            assert!((total - out.losses.total).abs() < 1e-4 * total.max(1.0));
+            student = out.student;
+            projection = out.projection;
+            history.push(out.losses);
         }
         let (first, last) = (history[0], history[24]);
         assert!(last.kl < first.kl * 0.5, "KL {} -> {}", first.kl, last.kl);

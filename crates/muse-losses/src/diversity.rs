@@ -8,7 +8,8 @@
 //! and the generator pushes them beyond an outer one,
 //! `L_AED = (1/B) · Σ_b max(0, r_o − d_b)` (Eq. 12).
 //! Radii default to the paper's rule `r_i = ½·d_min`, `r_o = d_min`, with `d_min` the smallest
-//! pairwise mean-squared distance between two classes' embeddings.
+//! pairwise mean-squared distance between two classes' embeddings ([`RadiiRule`] names the
+//! alternatives).
 
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
@@ -75,6 +76,63 @@ impl Radii {
     }
 }
 
+/// How the radii of the game are chosen.
+///
+/// With MiniLM class-name embeddings `d_min` is ≈ 0.001 while a trained student's projected
+/// distances stay near 0.002 (docs/results.md): every sample lies outside `r_o`, so `L_AED` is
+/// zero for the whole run and the game never starts. [`StudentQuantile`](Self::StudentQuantile)
+/// sets `r_o` from the distances the student actually reaches, so that a fixed share of samples
+/// is always inside it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RadiiRule {
+    /// The paper's rule from the label embeddings, fixed for the run
+    /// ([`Radii::from_embeddings`]).
+    #[default]
+    LabelEmbeddings,
+    /// Before the first student epoch, the paper's rule; after every student epoch,
+    /// `r_o` = the `quantile` of that epoch's distances `d_b` and `r_i = ½·r_o`
+    /// ([`Radii::from_student_distances`]).
+    StudentQuantile {
+        /// In `(0, 1)`: the share of the student's samples inside `r_o` when it is set.
+        quantile: f64,
+    },
+}
+
+impl Radii {
+    /// The [`RadiiRule::StudentQuantile`] rule: `r_o` = the `quantile` of `distances` (the
+    /// lower of the two neighbouring order statistics), `r_i = ½·r_o`. Errors on an empty or
+    /// non-finite sample, a quantile outside `(0, 1)`, or a zero radius.
+    pub fn from_student_distances(distances: &[f32], quantile: f64) -> Result<Self, LossError> {
+        let err = |what: String| LossError::Parameter {
+            loss: "Radii::from_student_distances",
+            what,
+        };
+        if !(quantile > 0.0 && quantile < 1.0) {
+            return Err(err(format!("quantile must be in (0, 1), got {quantile}")));
+        }
+        if distances.is_empty() {
+            return Err(err("no distances".into()));
+        }
+        if let Some(bad) = distances.iter().find(|d| !d.is_finite()) {
+            return Err(err(format!("a distance is {bad}")));
+        }
+        let mut sorted = distances.to_vec();
+        sorted.sort_by(f32::total_cmp);
+        let at = ((sorted.len() - 1) as f64 * quantile).floor() as usize;
+        let outer = sorted[at];
+        if outer <= 0.0 {
+            return Err(err(format!(
+                "the {quantile} quantile is {outer}; radii would be zero"
+            )));
+        }
+        Ok(Self {
+            inner: outer / 2.0,
+            outer,
+        })
+    }
+}
+
 /// The smallest mean squared distance between two rows (two classes' embeddings).
 pub fn min_pairwise_distance(rows: &[Vec<f32>]) -> Result<f32, LossError> {
     let err = |what: String| LossError::Parameter {
@@ -115,6 +173,32 @@ pub fn min_pairwise_distance(rows: &[Vec<f32>]) -> Result<f32, LossError> {
 mod tests {
     use super::*;
     use crate::test_util::{close, t1, t2, value, values};
+
+    #[test]
+    fn student_quantile_radii_by_hand() {
+        // Sorted: [0.1, 0.2, 0.3, 0.4, 0.5]; index floor(4 * 0.5) = 2 -> 0.3; floor(4 * 0.3) = 1.
+        let d = [0.5, 0.1, 0.4, 0.2, 0.3];
+        let r = Radii::from_student_distances(&d, 0.5).unwrap();
+        assert_eq!((r.inner, r.outer), (0.15, 0.3));
+        assert_eq!(Radii::from_student_distances(&d, 0.3).unwrap().outer, 0.2);
+        for (d, q) in [
+            (&[][..], 0.5),
+            (&[0.1, f32::NAN][..], 0.5),
+            (&[0.1][..], 1.0),
+            (&[0.0, 0.0][..], 0.5),
+        ] {
+            assert!(Radii::from_student_distances(d, q).is_err(), "{d:?} {q}");
+        }
+    }
+
+    #[test]
+    fn radii_rule_reads_from_json() {
+        let r: RadiiRule =
+            serde_json::from_str(r#"{"rule": "student-quantile", "quantile": 0.5}"#).unwrap();
+        assert_eq!(r, RadiiRule::StudentQuantile { quantile: 0.5 });
+        let r: RadiiRule = serde_json::from_str(r#"{"rule": "label-embeddings"}"#).unwrap();
+        assert_eq!(r, RadiiRule::LabelEmbeddings);
+    }
 
     #[test]
     fn distance_and_both_hinges_by_hand() {

@@ -27,6 +27,8 @@ pub use adversarial::adversarial_kl;
 pub use bn_stats::{BnMomentum, bn_statistics, bn_statistics_per_layer};
 pub use cam::{CamTarget, cam_loss, class_activation_map};
 pub use ce::cross_entropy;
-pub use diversity::{Radii, aed_loss, ed_loss, embedding_distance, min_pairwise_distance};
+pub use diversity::{
+    Radii, RadiiRule, aed_loss, ed_loss, embedding_distance, min_pairwise_distance,
+};
 pub use error::LossError;
 pub use kl::{kl_divergence, kl_per_sample};
