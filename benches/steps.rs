@@ -9,9 +9,13 @@
 //! - `student`: one student step: pool batch → augmentation → teacher → student + projection →
 //!   KL + L_ed → backward → AdamW step.
 //!
-//! Settings: `fashion-mnist` (the preset's LeNet-5 → ResNet-8×0.5; generation at 20 px ×100
-//! and 28 px ×50, student batch 64 at 28 px) and `cifar` (ResNet-34 → ResNet-18, CIFAR stems,
-//! batch 64 at 28 and 32 px); and two resolution sweeps of the generator step, not in `all`:
+//! Settings: `fashion-mnist` (the session-1–4 preset's LeNet-5 → ResNet-8×0.5; generation at
+//! 20 px ×100 and 28 px ×50, student batch 64 at 28 px), `default` (the embedded default of the
+//! README's main command: WRN-16-1 → WRN-16-1, `muse` at 20 px ×100 and 28 px ×50 with ngf 64,
+//! 384-d label embeddings, flips, SGD student at 28 px ×128), `nayer-wrn` (NAYER's recipe on the
+//! same pair: 28 px ×100, no spectral norm, no CAM or embedding diversity, α_adv 1.33) and
+//! `cifar` (ResNet-34 → ResNet-18, CIFAR stems, batch 64 at 28 and 32 px); and two resolution
+//! sweeps of the generator step, not in `all`:
 //! `sweep-fashion` (16/20/24/28 px × 64) and `sweep-imagenet` (torchvision ResNet-34 →
 //! ResNet-18, 96/112/128/224 px × 8).
 //!
@@ -32,7 +36,8 @@ use muse::burn::optim::AdamWConfig;
 use muse::burn::tensor::{Device, Distribution, Int, Tensor};
 use muse::data::Normalization;
 use muse::engine::{
-    GenerationContext, GeneratorLossWeights, StudentContext, generation_iteration, student_step,
+    GenerationContext, GeneratorLossWeights, StudentContext, StudentOptimizer,
+    generation_iteration, student_step,
 };
 use muse::generator::GeneratorConfig;
 use muse::losses::{BnMomentum, CamTarget, Radii};
@@ -52,7 +57,30 @@ struct Setting {
     ngf: usize,
     /// A resolution sweep of the generator step (not part of `--setting all`).
     sweep: bool,
+    /// The recipe's switches (see [`Recipe`]).
+    recipe: Recipe,
 }
+
+/// What differs between the recipes the settings time.
+#[derive(Clone, Copy)]
+struct Recipe {
+    /// NAYER's losses (no CAM, no embedding diversity, α_adv 1.33) and no spectral norm.
+    nayer: bool,
+    /// Label-embedding width (`None`: the teacher's embedding width, class centres).
+    label_dim: Option<usize>,
+    /// SGD student (NAYER's) instead of AdamW.
+    sgd: bool,
+    /// Random flips.
+    flip: bool,
+}
+
+/// The recipe of the session-1–4 settings: MUSE losses, class centres, AdamW, flips on RGB only.
+const OLD: Recipe = Recipe {
+    nayer: false,
+    label_dim: None,
+    sgd: false,
+    flip: false,
+};
 
 fn settings() -> Vec<Setting> {
     vec![
@@ -66,6 +94,41 @@ fn settings() -> Vec<Setting> {
             student_batch: vec![(28, 64)],
             ngf: 32,
             sweep: false,
+            recipe: OLD,
+        },
+        Setting {
+            name: "default",
+            teacher: (Arch::Wrn16x1, 1.0),
+            student: (Arch::Wrn16x1, 1.0),
+            channels: 1,
+            native: 28,
+            generation: vec![(20, 100), (28, 50)],
+            student_batch: vec![(28, 128)],
+            ngf: 64,
+            sweep: false,
+            recipe: Recipe {
+                nayer: false,
+                label_dim: Some(384),
+                sgd: true,
+                flip: true,
+            },
+        },
+        Setting {
+            name: "nayer-wrn",
+            teacher: (Arch::Wrn16x1, 1.0),
+            student: (Arch::Wrn16x1, 1.0),
+            channels: 1,
+            native: 28,
+            generation: vec![(28, 100)],
+            student_batch: vec![(28, 128)],
+            ngf: 64,
+            sweep: false,
+            recipe: Recipe {
+                nayer: true,
+                label_dim: Some(384),
+                sgd: true,
+                flip: true,
+            },
         },
         Setting {
             name: "cifar",
@@ -77,6 +140,7 @@ fn settings() -> Vec<Setting> {
             student_batch: vec![(28, 64), (32, 64)],
             ngf: 64,
             sweep: false,
+            recipe: Recipe { flip: true, ..OLD },
         },
         // The cost of generation against resolution (issue 5): the fashion-mnist networks at
         // 16–28 px, and an ImageNet-style pair (torchvision ResNet-34 → ResNet-18, the
@@ -91,6 +155,7 @@ fn settings() -> Vec<Setting> {
             student_batch: vec![],
             ngf: 32,
             sweep: true,
+            recipe: OLD,
         },
         Setting {
             name: "sweep-imagenet",
@@ -102,6 +167,7 @@ fn settings() -> Vec<Setting> {
             student_batch: vec![],
             ngf: 64,
             sweep: true,
+            recipe: Recipe { flip: true, ..OLD },
         },
     ]
 }
@@ -229,7 +295,8 @@ fn main() {
         }
         let teacher = net(s.teacher, s.channels, &device).frozen();
         let student = net(s.student, s.channels, &device);
-        let dim = teacher.embedding_dim();
+        let rc = s.recipe;
+        let dim = rc.label_dim.unwrap_or(teacher.embedding_dim());
         let projection: Linear = LinearConfig::new(student.embedding_dim(), dim).init(&device);
         materialize(&projection);
         let f_y = Tensor::<2>::random([10, dim], Distribution::Default, &device);
@@ -241,12 +308,15 @@ fn main() {
         if a.step == "all" || a.step == "generator" {
             let frozen_student = student.clone().freeze();
             let frozen_projection = projection.clone().freeze();
-            let weights = GeneratorLossWeights::new();
+            let mut weights = GeneratorLossWeights::new();
+            if rc.nayer {
+                (weights.cam, weights.aed, weights.adv) = (0.0, 0.0, 1.33);
+            }
             for &(res, batch) in s.generation.iter().filter(|(r, _)| keep(*r)) {
                 let ctx = GenerationContext {
                     teacher: &teacher,
                     student: &frozen_student,
-                    projection: Some(&frozen_projection),
+                    projection: (!rc.nayer).then_some(&frozen_projection),
                     label_embeddings: &f_y,
                     normalization: &norm,
                     weights: &weights,
@@ -254,12 +324,13 @@ fn main() {
                     radii,
                     adversarial: true,
                     crop_padding: (0.125 * res as f64).round() as usize,
-                    flip: s.channels == 3,
+                    flip: rc.flip,
                     lr: 4e-3,
                 };
                 let mut generator = Some(
                     GeneratorConfig::new(dim, 10, res, s.channels, batch)
                         .with_ngf(s.ngf)
+                        .with_spectral_norm(!rc.nayer)
                         .init(&device)
                         .expect("a generator"),
                 );
@@ -275,19 +346,23 @@ fn main() {
             }
         }
         if a.step == "all" || a.step == "student" {
-            let mut optim = AdamWConfig::new()
-                .with_epsilon(1e-8)
-                .with_weight_decay(1e-4)
-                .init();
+            let (mut optim, lr) = if rc.sgd {
+                (StudentOptimizer::nayer_sgd(0.1).init(), 0.1)
+            } else {
+                let adamw = AdamWConfig::new()
+                    .with_epsilon(1e-8)
+                    .with_weight_decay(1e-4);
+                (adamw.init(), 1e-3)
+            };
             let ctx = StudentContext {
                 teacher: &teacher,
                 label_embeddings: &f_y,
                 normalization: &norm,
                 tau: 20.0,
-                alpha_ed: 10.0,
+                alpha_ed: if rc.nayer { 0.0 } else { 10.0 },
                 radii,
                 crop_padding: 4,
-                flip: s.channels == 3,
+                flip: rc.flip,
             };
             let mut nets = Some((student, projection));
             for &(res, batch) in s.student_batch.iter().filter(|(r, _)| keep(*r)) {
@@ -309,7 +384,7 @@ fn main() {
                         st,
                         pr,
                         &mut optim,
-                        1e-3,
+                        lr,
                         &ctx,
                         images.clone(),
                         labels.clone(),

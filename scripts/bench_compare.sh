@@ -3,7 +3,7 @@
 # (scripts/bench_pytorch.py), one process per (setting, step, resolution) so peak memory is per
 # step, run one after the other on the same machine; prints the table with Burn / PyTorch ratios.
 #
-#   PYTHON=/path/to/python-with-torch bash scripts/bench_compare.sh [fashion-mnist|cifar|all] [ITERS]
+#   PYTHON=/path/to/python-with-torch bash scripts/bench_compare.sh [fashion-mnist|default|nayer-wrn|cifar|all] [ITERS]
 #   BURN_ONLY=1 bash scripts/bench_compare.sh ...     # ours only (no PyTorch needed)
 #
 # Results (JSON lines) go to target/bench-steps.jsonl (OUT=... to change). Needs PyTorch unless
@@ -24,6 +24,11 @@ combos() {
   [ "$SETTING" = all ] || [ "$SETTING" = fashion-mnist ] && {
     for r in 20 28; do echo "fashion-mnist teacher $r"; echo "fashion-mnist generator $r"; done
     echo "fashion-mnist student 28"; }
+  [ "$SETTING" = all ] || [ "$SETTING" = default ] && {
+    for r in 20 28; do echo "default teacher $r"; echo "default generator $r"; done
+    echo "default student 28"; }
+  [ "$SETTING" = all ] || [ "$SETTING" = nayer-wrn ] && {
+    echo "nayer-wrn teacher 28"; echo "nayer-wrn generator 28"; echo "nayer-wrn student 28"; }
   [ "$SETTING" = all ] || [ "$SETTING" = cifar ] && {
     for r in 28 32; do echo "cifar teacher $r"; echo "cifar generator $r"; echo "cifar student $r"; done; }
   return 0

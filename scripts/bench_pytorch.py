@@ -30,11 +30,21 @@ from pytorch_parity import build  # noqa: E402
 
 ARGS = None
 
+# The recipe switches of benches/steps.rs: NAYER's losses and no spectral norm; label-embedding
+# width (None: the teacher's); SGD student; flips.
+OLD = dict(nayer=False, label_dim=None, sgd=False, flip=False)
 SETTINGS = {
     "fashion-mnist": dict(teacher=("lenet5", 1.0), student=("resnet8", 0.5), channels=1,
-                          generation=[(20, 100), (28, 50)], student_batch=[(28, 64)], ngf=32),
+                          generation=[(20, 100), (28, 50)], student_batch=[(28, 64)], ngf=32, **OLD),
+    "default": dict(teacher=("wrn16-1", 1.0), student=("wrn16-1", 1.0), channels=1,
+                    generation=[(20, 100), (28, 50)], student_batch=[(28, 128)], ngf=64,
+                    nayer=False, label_dim=384, sgd=True, flip=True),
+    "nayer-wrn": dict(teacher=("wrn16-1", 1.0), student=("wrn16-1", 1.0), channels=1,
+                      generation=[(28, 100)], student_batch=[(28, 128)], ngf=64,
+                      nayer=True, label_dim=384, sgd=True, flip=True),
     "cifar": dict(teacher=("resnet34-cifar", 1.0), student=("resnet18-cifar", 1.0), channels=3,
-                  generation=[(28, 64), (32, 64)], student_batch=[(28, 64), (32, 64)], ngf=64),
+                  generation=[(28, 64), (32, 64)], student_batch=[(28, 64), (32, 64)], ngf=64,
+                  **dict(OLD, flip=True)),
 }
 
 
@@ -42,18 +52,19 @@ class Generator(nn.Module):
     """METHOD.md §2: BN1d(f_y) → per-chunk noisy Linear(dim, 1000) → Linear → BN2d →
     [up ×2 → SN-conv → BN → LReLU] ×2 → SN-conv → sigmoid."""
 
-    def __init__(self, dim, classes, res, channels, batch, ngf):
+    def __init__(self, dim, classes, res, channels, batch, ngf, sn=True):
         super().__init__()
+        spectral = spectral_norm if sn else (lambda m: m)
         self.res, self.ngf, self.classes = res, ngf, classes
         self.emb_bn = nn.BatchNorm1d(dim)
         self.noise = nn.ModuleList([nn.Linear(dim, 1000) for _ in range(math.ceil(batch / classes))])
         self.l1 = nn.Linear(1000, 2 * ngf * (res // 4) ** 2)
         self.bn0 = nn.BatchNorm2d(2 * ngf)
-        self.conv1 = spectral_norm(nn.Conv2d(2 * ngf, 2 * ngf, 3, 1, 1))
+        self.conv1 = spectral(nn.Conv2d(2 * ngf, 2 * ngf, 3, 1, 1))
         self.bn1 = nn.BatchNorm2d(2 * ngf)
-        self.conv2 = spectral_norm(nn.Conv2d(2 * ngf, ngf, 3, 1, 1))
+        self.conv2 = spectral(nn.Conv2d(2 * ngf, ngf, 3, 1, 1))
         self.bn2 = nn.BatchNorm2d(ngf)
-        self.conv3 = spectral_norm(nn.Conv2d(ngf, channels, 3, 1, 1))
+        self.conv3 = spectral(nn.Conv2d(ngf, channels, 3, 1, 1))
 
     def reinit_noise(self):
         for z in self.noise:
@@ -174,7 +185,7 @@ def main():
         for prm in teacher.parameters():
             prm.requires_grad_(False)
         student = build(s["student"][0], 10, c, s["student"][1])
-        dim = teacher.head().in_features
+        dim = s["label_dim"] or teacher.head().in_features
         projection = nn.Linear(student.head().in_features, dim)
         f_y = torch.randn(10, dim)
         r_i, r_o = 0.5, 1.0
@@ -197,7 +208,7 @@ def main():
                 prm.requires_grad_(False)
             student.eval()
             for res, batch in filter(lambda rb: keep(rb[0]), s["generation"]):
-                g = Generator(dim, 10, res, c, batch, s["ngf"])
+                g = Generator(dim, 10, res, c, batch, s["ngf"], sn=not s["nayer"])
                 y = torch.arange(batch) % 10
                 pad = round(0.125 * res)
 
@@ -205,21 +216,24 @@ def main():
                     g.reinit_noise()
                     opt = torch.optim.Adam(g.parameters(), 4e-3, betas=(0.5, 0.999), eps=1e-8)
                     x = g(f_y[y])
-                    xa = crop_flip(x, pad, c == 3)
+                    xa = crop_flip(x, pad, s["flip"])
                     bn_t.stats = []
                     t_logits, _, fmap = taps(teacher, xa)
                     ce = F.cross_entropy(t_logits, y)
                     bn = bn_t.loss()
-                    w = teacher.head().weight[y]  # [b, C]
-                    cam = torch.einsum("bc,bchw->bhw", w, fmap)
-                    l_cam = F.relu(1.0 - cam).mean()
                     s_logits, s_emb, _ = taps(student, xa)
                     mask = (s_logits.argmax(1) == t_logits.argmax(1)).float()
                     kl = (F.softmax(t_logits, 1) * (F.log_softmax(t_logits, 1) - F.log_softmax(s_logits, 1))).sum(1)
                     adv = -(mask * kl).mean()
-                    d = ((projection(s_emb) - f_y[y]) ** 2).mean(1)
-                    aed = F.relu(r_o - d).mean()
-                    loss = 0.5 * ce + 10 * bn + 0.1 * l_cam + 1.3 * adv + 5 * aed
+                    if s["nayer"]:
+                        loss = 0.5 * ce + 10 * bn + 1.33 * adv
+                    else:
+                        w = teacher.head().weight[y]  # [b, C]
+                        cam = torch.einsum("bc,bchw->bhw", w, fmap)
+                        l_cam = F.relu(1.0 - cam).mean()
+                        d = ((projection(s_emb) - f_y[y]) ** 2).mean(1)
+                        aed = F.relu(r_o - d).mean()
+                        loss = 0.5 * ce + 10 * bn + 0.1 * l_cam + 1.3 * adv + 5 * aed
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
@@ -230,21 +244,27 @@ def main():
             student.train()
             bn_t.remove()
         if args.step in ("all", "student"):
-            opt = torch.optim.AdamW(list(student.parameters()) + list(projection.parameters()),
-                                    1e-3, eps=1e-8, weight_decay=1e-4)
+            params = list(student.parameters()) + list(projection.parameters())
+            if s["sgd"]:
+                opt = torch.optim.SGD(params, 0.1, momentum=0.9, weight_decay=1e-4)
+            else:
+                opt = torch.optim.AdamW(params, 1e-3, eps=1e-8, weight_decay=1e-4)
             for res, batch in filter(lambda rb: keep(rb[0]), s["student_batch"]):
                 x = torch.rand(batch, c, res, res)
                 y = torch.arange(batch) % 10
 
                 def student_step():
-                    xa = crop_flip(x, 4, c == 3)
+                    xa = crop_flip(x, 4, s["flip"])
                     with torch.no_grad():
                         t_logits = teacher(xa)
                     s_logits, s_emb, _ = taps(student, xa)
                     kl = F.kl_div(F.log_softmax(s_logits / 20, 1), F.softmax(t_logits / 20, 1),
                                   reduction="batchmean") * 400
-                    d = ((projection(s_emb) - f_y[y]) ** 2).mean(1)
-                    loss = kl + 10 * F.relu(d - r_i).mean()
+                    if s["nayer"]:
+                        loss = kl
+                    else:
+                        d = ((projection(s_emb) - f_y[y]) ** 2).mean(1)
+                        loss = kl + 10 * F.relu(d - r_i).mean()
                     opt.zero_grad()
                     loss.backward()
                     opt.step()

@@ -184,10 +184,15 @@ class WideResNet(nn.Module):
         self.bn1 = nn.BatchNorm2d(w[3])
         self.fc = nn.Linear(w[3], num_classes)
 
-    def forward(self, x):
+    def features(self, x):
         x = self.block3(self.block2(self.block1(self.conv1(x))))
-        x = F.relu(self.bn1(x))
-        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+        return F.relu(self.bn1(x))
+
+    def head(self):
+        return self.fc
+
+    def forward(self, x):
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(self.features(x), 1), 1))
 
 
 # --- VGG-11-BN (DFKD zoo vgg.py, cfg A): conv(bias)-BN-ReLU, pools after blocks 0-2 (and 3 at 64 px).
