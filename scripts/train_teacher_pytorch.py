@@ -43,7 +43,9 @@ def augment(x, pad, gen):
     xp = F.pad(x, (pad, pad, pad, pad))
     dy = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
     dx = torch.randint(0, 2 * pad + 1, (n,), generator=gen)
-    out = torch.stack([xp[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+    rows = (dy[:, None] + torch.arange(h))[:, :, None]  # [n, h, 1]
+    cols = (dx[:, None] + torch.arange(w))[:, None, :]  # [n, 1, w]
+    out = xp[torch.arange(n)[:, None, None], 0, rows, cols].unsqueeze(1)
     flip = torch.rand(n, generator=gen) < 0.5
     out[flip] = out[flip].flip(3)
     return out

@@ -10,11 +10,13 @@
 //! - input gradient: `dcols_n[K, P] = Wᵀ · dY_n`, then scattered back (col2im).
 //!
 //! A pointwise convolution (1×1, stride 1, no padding) has `cols_n = x_n` and skips both
-//! rearrangements. Samples run in parallel on the rayon pool, one reusable patch buffer each.
+//! rearrangements. A "same" 3×3 convolution with at least 16 channels each way takes
+//! Winograd's F(2×2, 3×3) instead, forward and input gradient (`winograd.rs`). Samples run in parallel on the rayon pool, one reusable patch buffer each.
 
 use rayon::prelude::*;
 
 use crate::gemm::{MatRef, matmul};
+use crate::winograd;
 
 /// Shapes and options of one convolution: input `[batch, in_channels, height, width]`, weight
 /// `[out_channels, in_channels, kernel[0], kernel[1]]`, groups 1.
@@ -236,6 +238,9 @@ fn from_rows(src: &[f32], dst: &mut [f32], o: usize, p: usize) {
 /// - `w`: `[out_channels, in_channels, kh, kw]`
 /// - output: `[batch, out_channels, oh, ow]`
 pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+    if winograd::enabled() && winograd::applies(g) {
+        return winograd::forward(g, x, w);
+    }
     let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
     let mut y = vec![0.0; g.batch * o * p];
     if p == 0 || g.batch == 0 {
@@ -314,6 +319,10 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
 /// - `dy`: `[batch, out_channels, oh, ow]`
 /// - output: `[batch, in_channels, height, width]`
 pub fn grad_input(g: &ConvGeometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
+    if winograd::enabled() && winograd::applies(g) {
+        let (gt, wt) = winograd::flipped_transposed(g, w);
+        return winograd::forward(&gt, dy, &wt);
+    }
     let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
     let mut dx = vec![0.0; g.batch * g.input_len()];
     if p == 0 || g.batch == 0 {
@@ -424,6 +433,10 @@ mod tests {
             g(21, 3, 4, 4, 5, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(19, 4, 8, 8, 3, [1, 1], 2, [(0, 0), (0, 0)], 1),
             g(18, 4, 2, 2, 6, [1, 1], 1, [(0, 0), (0, 0)], 1),
+            // Winograd F(2×2, 3×3): odd sides (tiles cut at the border); tiny maps grouped
+            // (4 tiles a sample → 32 a group, the last group short).
+            g(3, 16, 7, 6, 17, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            g(40, 17, 3, 4, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
         ]
     }
 
@@ -435,6 +448,14 @@ mod tests {
                 "element {i}: {x} vs {y}"
             );
         }
+    }
+
+    #[test]
+    fn winograd_takes_the_same_convolutions_with_enough_channels() {
+        let all = geometries();
+        let taken: Vec<bool> = all.iter().map(winograd::applies).collect();
+        assert_eq!(taken.iter().filter(|&&t| t).count(), 2, "{taken:?}");
+        assert!(!winograd::applies(&all[0]), "3 and 4 channels: im2col");
     }
 
     #[test]

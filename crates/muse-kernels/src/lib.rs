@@ -22,6 +22,7 @@ pub mod conv;
 mod flex;
 mod gemm;
 pub mod norm;
+mod winograd;
 
 use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, PaddingConfig2d};

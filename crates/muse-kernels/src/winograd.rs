@@ -1,0 +1,266 @@
+//! Winograd's minimal filtering F(2×2, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional
+//! Neural Networks", 2016) for the "same" 3×3 convolution (stride 1, dilation 1, padding 1 on
+//! every side), the convolution of every generator block and most teacher/student layers.
+//!
+//! Each 2×2 output tile is `Y = Aᵀ · [(G·g·Gᵀ) ⊙ (Bᵀ·d·B)] · A` over the 4×4 input tile `d`
+//! around it, so the channel sums become 16 GEMMs, one per element `e` of the 4×4 transform
+//! domain: `M_e[O, T] = U_e[O, C] · V_e[C, T]` over the `T` tiles of a group of samples. That is
+//! 16 multiply-adds per tile and channel pair where im2col + GEMM needs 36 (2.25× fewer), and
+//! no patch matrix: `V` holds 16 values per tile and channel where im2col holds 36.
+//!
+//! The input gradient of a "same" 3×3 convolution is itself one (output gradient convolved with
+//! the weight flipped in both axes and with in/out channels swapped), so it takes this path too
+//! ([`flipped_transposed`]). The transforms are exact in real arithmetic; in `f32` F(2×2, 3×3)
+//! stays within a few ULPs of the direct sum (its constants are 0, ±1, ±½).
+
+use rayon::prelude::*;
+
+use crate::conv::ConvGeometry;
+use crate::gemm::{MatRef, matmul};
+
+/// Smallest channel counts (in and out) for which this path pays: below them the transforms
+/// cost more than the GEMMs they shrink (measured with `benches/steps.rs`).
+const MIN_CHANNELS: usize = 16;
+
+/// Tiles per GEMM below which samples are grouped (as `conv.rs`'s `MIN_COLUMNS`).
+const MIN_TILES: usize = 128;
+
+/// Whether the Winograd path is on: it is unless the environment sets `MUSE_WINOGRAD=0`
+/// (read once), which puts every convolution back on im2col + GEMM (to compare speed or
+/// rounding).
+pub fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("MUSE_WINOGRAD").map_or(true, |v| v != "0"))
+}
+
+/// Whether [`forward`] computes this convolution.
+pub fn applies(g: &ConvGeometry) -> bool {
+    g.kernel == [3, 3]
+        && g.stride == [1, 1]
+        && g.dilation == [1, 1]
+        && g.padding == [(1, 1), (1, 1)]
+        && g.in_channels >= MIN_CHANNELS
+        && g.out_channels >= MIN_CHANNELS
+        && g.height > 0
+        && g.width > 0
+}
+
+/// The geometry and weight of the convolution whose forward is the input gradient of `g`'s:
+/// channels swapped, `w'[c, o, ky, kx] = w[o, c, 2 − ky, 2 − kx]`.
+pub fn flipped_transposed(g: &ConvGeometry, w: &[f32]) -> (ConvGeometry, Vec<f32>) {
+    let (o, c) = (g.out_channels, g.in_channels);
+    let mut wt = vec![0.0; w.len()];
+    for oc in 0..o {
+        for ic in 0..c {
+            for k in 0..9 {
+                wt[(ic * o + oc) * 9 + (8 - k)] = w[(oc * c + ic) * 9 + k];
+            }
+        }
+    }
+    let gt = ConvGeometry {
+        in_channels: o,
+        out_channels: c,
+        ..*g
+    };
+    (gt, wt)
+}
+
+/// `U = G·g·Gᵀ` for every (out, in) channel pair, laid out `[16, O, C]`.
+fn transform_weight(o: usize, c: usize, w: &[f32]) -> Vec<f32> {
+    let mut u = vec![0.0; 16 * o * c];
+    for (pair, g) in w.chunks_exact(9).enumerate() {
+        // t = G·g (4×3), then U = t·Gᵀ (4×4).
+        let mut t = [[0.0f32; 3]; 4];
+        for j in 0..3 {
+            let (g0, g1, g2) = (g[j], g[3 + j], g[6 + j]);
+            t[0][j] = g0;
+            t[1][j] = 0.5 * (g0 + g1 + g2);
+            t[2][j] = 0.5 * (g0 - g1 + g2);
+            t[3][j] = g2;
+        }
+        for (i, row) in t.iter().enumerate() {
+            let [g0, g1, g2] = *row;
+            let v = [g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2];
+            for (j, value) in v.into_iter().enumerate() {
+                u[(i * 4 + j) * o * c + pair] = value;
+            }
+        }
+    }
+    u
+}
+
+/// `Bᵀ·d·B` of one 4×4 tile.
+fn transform_tile(d: &[[f32; 4]; 4]) -> [[f32; 4]; 4] {
+    let bt = |r: [f32; 4]| [r[0] - r[2], r[1] + r[2], r[2] - r[1], r[1] - r[3]];
+    let mut rows = [[0.0f32; 4]; 4];
+    for j in 0..4 {
+        let col = bt([d[0][j], d[1][j], d[2][j], d[3][j]]);
+        for i in 0..4 {
+            rows[i][j] = col[i];
+        }
+    }
+    rows.map(bt)
+}
+
+/// `Aᵀ·m·A` of one 4×4 tile: the 2×2 outputs.
+fn inverse_tile(m: &[[f32; 4]; 4]) -> [[f32; 2]; 2] {
+    let at = |r: [f32; 4]| [r[0] + r[1] + r[2], r[1] - r[2] - r[3]];
+    let mut rows = [[0.0f32; 4]; 2];
+    for j in 0..4 {
+        let col = at([m[0][j], m[1][j], m[2][j], m[3][j]]);
+        rows[0][j] = col[0];
+        rows[1][j] = col[1];
+    }
+    rows.map(at)
+}
+
+/// Forward convolution of a geometry for which [`applies`] holds, without bias.
+///
+/// # Shapes
+/// - `x`: `[batch, in_channels, height, width]` (flat, NCHW)
+/// - `w`: `[out_channels, in_channels, 3, 3]`
+/// - output: `[batch, out_channels, height, width]`
+pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+    let (c, o, h, wd) = (g.in_channels, g.out_channels, g.height, g.width);
+    let (th, tw) = (h.div_ceil(2), wd.div_ceil(2));
+    let tiles = th * tw;
+    let mut y = vec![0.0; g.batch * o * h * wd];
+    if g.batch == 0 {
+        return y;
+    }
+    let u = transform_weight(o, c, w);
+    let s = MIN_TILES.div_ceil(tiles).clamp(1, g.batch);
+    let groups = g.batch.div_ceil(s);
+    let par = groups < rayon::current_num_threads();
+    y.par_chunks_mut(s * o * h * wd)
+        .zip(x.par_chunks(s * c * h * wd))
+        .for_each_init(
+            || (Vec::new(), Vec::new()),
+            |(v, m), (yg, xg)| {
+                let n = xg.len() / (c * h * wd);
+                let t_all = n * tiles;
+                // V[e, c, t] = (Bᵀ·d·B)[e] of channel c's tile t.
+                v.resize(16 * c * t_all, 0.0);
+                for (j, xn) in xg.chunks_exact(c * h * wd).enumerate() {
+                    for (ch, plane) in xn.chunks_exact(h * wd).enumerate() {
+                        for ty in 0..th {
+                            for tx in 0..tw {
+                                let mut d = [[0.0f32; 4]; 4];
+                                for (r, row) in d.iter_mut().enumerate() {
+                                    let iy = (2 * ty + r) as isize - 1;
+                                    if iy < 0 || iy >= h as isize {
+                                        continue;
+                                    }
+                                    let line = &plane[iy as usize * wd..][..wd];
+                                    for (k, value) in row.iter_mut().enumerate() {
+                                        let ix = (2 * tx + k) as isize - 1;
+                                        if ix >= 0 && ix < wd as isize {
+                                            *value = line[ix as usize];
+                                        }
+                                    }
+                                }
+                                let t = j * tiles + ty * tw + tx;
+                                for (e, value) in
+                                    transform_tile(&d).iter().flatten().enumerate()
+                                {
+                                    v[(e * c + ch) * t_all + t] = *value;
+                                }
+                            }
+                        }
+                    }
+                }
+                // M_e = U_e · V_e, one GEMM per transform element.
+                m.resize(16 * o * t_all, 0.0);
+                for e in 0..16 {
+                    matmul(
+                        &mut m[e * o * t_all..][..o * t_all],
+                        MatRef::row_major(&u[e * o * c..][..o * c], o, c),
+                        MatRef::row_major(&v[e * c * t_all..][..c * t_all], c, t_all),
+                        false,
+                        par,
+                    );
+                }
+                // Y = Aᵀ·M·A per tile, cut at the borders of odd sides.
+                for (j, yn) in yg.chunks_exact_mut(o * h * wd).enumerate() {
+                    for (oc, plane) in yn.chunks_exact_mut(h * wd).enumerate() {
+                        for ty in 0..th {
+                            for tx in 0..tw {
+                                let t = j * tiles + ty * tw + tx;
+                                let mut mt = [[0.0f32; 4]; 4];
+                                for (e, value) in mt.iter_mut().flatten().enumerate() {
+                                    *value = m[(e * o + oc) * t_all + t];
+                                }
+                                let out = inverse_tile(&mt);
+                                for (a, row) in out.iter().enumerate() {
+                                    let oy = 2 * ty + a;
+                                    if oy >= h {
+                                        continue;
+                                    }
+                                    for (b, value) in row.iter().enumerate() {
+                                        let ox = 2 * tx + b;
+                                        if ox < wd {
+                                            plane[oy * wd + ox] = *value;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        );
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_tile_by_hand() {
+        // A 2×2 input, one channel each way, all-ones 3×3 kernel: with padding 1 every output
+        // sums all four inputs (each 3×3 window covers the whole 2×2 image).
+        let g = ConvGeometry {
+            batch: 1,
+            in_channels: 1,
+            height: 2,
+            width: 2,
+            out_channels: 1,
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [(1, 1), (1, 1)],
+            dilation: [1, 1],
+        };
+        let y = forward(&g, &[1.0, 2.0, 3.0, 4.0], &[1.0; 9]);
+        assert_eq!(y, vec![10.0; 4]);
+        // Only the centre tap: the identity.
+        let mut w = [0.0; 9];
+        w[4] = 1.0;
+        assert_eq!(forward(&g, &[1.0, 2.0, 3.0, 4.0], &w), vec![1.0, 2.0, 3.0, 4.0]);
+        // Only the top-left tap w[0, 0]: y[i, j] = x[i − 1, j − 1].
+        let mut w = [0.0; 9];
+        w[0] = 1.0;
+        assert_eq!(forward(&g, &[1.0, 2.0, 3.0, 4.0], &w), vec![0.0, 0.0, 0.0, 1.0]);
+    }
+
+    #[test]
+    fn flipped_transposed_weight_by_hand() {
+        let g = ConvGeometry {
+            batch: 1,
+            in_channels: 2,
+            height: 4,
+            width: 4,
+            out_channels: 1,
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [(1, 1), (1, 1)],
+            dilation: [1, 1],
+        };
+        let w: Vec<f32> = (0..18).map(|i| i as f32).collect(); // [1, 2, 3, 3]
+        let (gt, wt) = flipped_transposed(&g, &w);
+        assert_eq!((gt.in_channels, gt.out_channels), (1, 2));
+        // w'[c, 0] = reverse of w[0, c].
+        let want: Vec<f32> = (0..9).rev().chain((9..18).rev()).map(|i| i as f32).collect();
+        assert_eq!(wt, want);
+    }
+}
