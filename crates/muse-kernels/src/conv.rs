@@ -10,7 +10,7 @@
 //! - input gradient: `dcols_n[K, P] = Wᵀ · dY_n`, then scattered back (col2im).
 //!
 //! A pointwise convolution (1×1, stride 1, no padding) has `cols_n = x_n` and skips both
-//! rearrangements. A "same" 3×3 convolution with at least 16 channels each way takes
+//! rearrangements. A "same" 3×3 convolution with at least 64 channels each way takes
 //! Winograd's F(2×2, 3×3) instead, forward and input gradient (`winograd.rs`). Samples run in parallel on the rayon pool, one reusable patch buffer each.
 
 use rayon::prelude::*;
@@ -435,8 +435,8 @@ mod tests {
             g(18, 4, 2, 2, 6, [1, 1], 1, [(0, 0), (0, 0)], 1),
             // Winograd F(2×2, 3×3): odd sides (tiles cut at the border); tiny maps grouped
             // (4 tiles a sample → 32 a group, the last group short).
-            g(3, 16, 7, 6, 17, [3, 3], 1, [(1, 1), (1, 1)], 1),
-            g(40, 17, 3, 4, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            g(3, 64, 7, 6, 65, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            g(40, 65, 3, 4, 64, [3, 3], 1, [(1, 1), (1, 1)], 1),
         ]
     }
 
@@ -456,6 +456,9 @@ mod tests {
         let taken: Vec<bool> = all.iter().map(winograd::applies).collect();
         assert_eq!(taken.iter().filter(|&&t| t).count(), 2, "{taken:?}");
         assert!(!winograd::applies(&all[0]), "3 and 4 channels: im2col");
+        let mut narrow = all[all.len() - 1];
+        narrow.in_channels = 63;
+        assert!(!winograd::applies(&narrow), "63 channels in: im2col");
     }
 
     #[test]

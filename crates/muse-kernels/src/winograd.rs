@@ -19,8 +19,10 @@ use crate::conv::ConvGeometry;
 use crate::gemm::{MatRef, matmul};
 
 /// Smallest channel counts (in and out) for which this path pays: below them the transforms
-/// cost more than the GEMMs they shrink (measured with `benches/steps.rs`).
-const MIN_CHANNELS: usize = 16;
+/// cost more than the GEMMs they shrink. Measured with `benches/steps.rs` (docs/performance.md):
+/// at 16 the WRN-16-1 teacher forward (16–64 channels) took twice as long; at 64 only the
+/// generator's 128/64-channel blocks (and a WRN's last stage) take this path.
+const MIN_CHANNELS: usize = 64;
 
 /// Tiles per GEMM below which samples are grouped (as `conv.rs`'s `MIN_COLUMNS`).
 const MIN_TILES: usize = 128;
@@ -89,29 +91,72 @@ fn transform_weight(o: usize, c: usize, w: &[f32]) -> Vec<f32> {
     u
 }
 
-/// `Bᵀ·d·B` of one 4×4 tile.
-fn transform_tile(d: &[[f32; 4]; 4]) -> [[f32; 4]; 4] {
-    let bt = |r: [f32; 4]| [r[0] - r[2], r[1] + r[2], r[2] - r[1], r[1] - r[3]];
-    let mut rows = [[0.0f32; 4]; 4];
-    for j in 0..4 {
-        let col = bt([d[0][j], d[1][j], d[2][j], d[3][j]]);
-        for i in 0..4 {
-            rows[i][j] = col[i];
+/// `V = Bᵀ·d·B` for one row of tiles of one channel plane.
+///
+/// `rows` are the four input rows the tiles span, zero-padded to `2·tw + 2` values (input
+/// columns −1 ..= 2·tw); `v_e(e)` is where transform element `e`'s `tw` values go. Every loop
+/// runs along the tile row, so the compiler vectorises it.
+fn input_row(
+    rows: &[Vec<f32>; 4],
+    tmp: &mut [Vec<f32>; 4],
+    tw: usize,
+    v: &mut [f32],
+    v_e: impl Fn(usize) -> usize,
+) {
+    // Vertical (Bᵀ on the four rows), over the whole padded width.
+    let [r0, r1, r2, r3] = rows;
+    for k in 0..r0.len() {
+        tmp[0][k] = r0[k] - r2[k];
+        tmp[1][k] = r1[k] + r2[k];
+        tmp[2][k] = r2[k] - r1[k];
+        tmp[3][k] = r1[k] - r3[k];
+    }
+    // Horizontal (B on the columns 2·tx .. 2·tx + 3 of each tile).
+    for (i, a) in tmp.iter().enumerate() {
+        let a = &a[..2 * tw + 2];
+        let [o0, o1, o2, o3] = [0, 1, 2, 3].map(|j| v_e(4 * i + j));
+        for tx in 0..tw {
+            let k = 2 * tx;
+            let (a0, a1, a2, a3) = (a[k], a[k + 1], a[k + 2], a[k + 3]);
+            v[o0 + tx] = a0 - a2;
+            v[o1 + tx] = a1 + a2;
+            v[o2 + tx] = a2 - a1;
+            v[o3 + tx] = a1 - a3;
         }
     }
-    rows.map(bt)
 }
 
-/// `Aᵀ·m·A` of one 4×4 tile: the 2×2 outputs.
-fn inverse_tile(m: &[[f32; 4]; 4]) -> [[f32; 2]; 2] {
-    let at = |r: [f32; 4]| [r[0] + r[1] + r[2], r[1] - r[2] - r[3]];
-    let mut rows = [[0.0f32; 4]; 2];
+/// `Y = Aᵀ·M·A` for one row of tiles of one output plane: `m_e(e)` is where transform element
+/// `e`'s `tw` values are; writes the two output rows (`2·tw` values each) into `out`.
+fn output_row(
+    m: &[f32],
+    m_e: impl Fn(usize) -> usize,
+    tw: usize,
+    p: &mut [Vec<f32>; 8],
+    out: &mut [Vec<f32>; 2],
+) {
+    // Vertical (Aᵀ over i): p[a·4 + j] = Σ_i Aᵀ[a, i]·M[4i + j].
     for j in 0..4 {
-        let col = at([m[0][j], m[1][j], m[2][j], m[3][j]]);
-        rows[0][j] = col[0];
-        rows[1][j] = col[1];
+        let (m0, m1, m2, m3) = (
+            &m[m_e(j)..][..tw],
+            &m[m_e(4 + j)..][..tw],
+            &m[m_e(8 + j)..][..tw],
+            &m[m_e(12 + j)..][..tw],
+        );
+        let (lo, hi) = p.split_at_mut(4);
+        for tx in 0..tw {
+            lo[j][tx] = m0[tx] + m1[tx] + m2[tx];
+            hi[j][tx] = m1[tx] - m2[tx] - m3[tx];
+        }
     }
-    rows.map(at)
+    // Horizontal (A over j), interleaving the two output columns of each tile.
+    for (a, row) in out.iter_mut().enumerate() {
+        let [q0, q1, q2, q3] = [&p[4 * a], &p[4 * a + 1], &p[4 * a + 2], &p[4 * a + 3]];
+        for tx in 0..tw {
+            row[2 * tx] = q0[tx] + q1[tx] + q2[tx];
+            row[2 * tx + 1] = q1[tx] - q2[tx] - q3[tx];
+        }
+    }
 }
 
 /// Forward convolution of a geometry for which [`applies`] holds, without bias.
@@ -132,40 +177,34 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let s = MIN_TILES.div_ceil(tiles).clamp(1, g.batch);
     let groups = g.batch.div_ceil(s);
     let par = groups < rayon::current_num_threads();
+    let padded = 2 * tw + 2;
+    let row_buffers = || -> [Vec<f32>; 4] { std::array::from_fn(|_| vec![0.0; padded]) };
     y.par_chunks_mut(s * o * h * wd)
         .zip(x.par_chunks(s * c * h * wd))
         .for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(v, m), (yg, xg)| {
+            || {
+                let p: [Vec<f32>; 8] = std::array::from_fn(|_| vec![0.0; tw]);
+                let out: [Vec<f32>; 2] = std::array::from_fn(|_| vec![0.0; 2 * tw]);
+                (Vec::new(), Vec::new(), row_buffers(), row_buffers(), p, out)
+            },
+            |(v, m, rows, tmp, p, out), (yg, xg)| {
                 let n = xg.len() / (c * h * wd);
                 let t_all = n * tiles;
-                // V[e, c, t] = (Bᵀ·d·B)[e] of channel c's tile t.
+                // V[e, c, t]: the transformed input tiles, a row of tiles at a time.
                 v.resize(16 * c * t_all, 0.0);
                 for (j, xn) in xg.chunks_exact(c * h * wd).enumerate() {
                     for (ch, plane) in xn.chunks_exact(h * wd).enumerate() {
                         for ty in 0..th {
-                            for tx in 0..tw {
-                                let mut d = [[0.0f32; 4]; 4];
-                                for (r, row) in d.iter_mut().enumerate() {
-                                    let iy = (2 * ty + r) as isize - 1;
-                                    if iy < 0 || iy >= h as isize {
-                                        continue;
-                                    }
-                                    let line = &plane[iy as usize * wd..][..wd];
-                                    for (k, value) in row.iter_mut().enumerate() {
-                                        let ix = (2 * tx + k) as isize - 1;
-                                        if ix >= 0 && ix < wd as isize {
-                                            *value = line[ix as usize];
-                                        }
-                                    }
-                                }
-                                let t = j * tiles + ty * tw + tx;
-                                for (e, value) in
-                                    transform_tile(&d).iter().flatten().enumerate()
-                                {
-                                    v[(e * c + ch) * t_all + t] = *value;
+                            for (r, row) in rows.iter_mut().enumerate() {
+                                row.fill(0.0);
+                                let iy = (2 * ty + r) as isize - 1;
+                                if (0..h as isize).contains(&iy) {
+                                    let src = &plane[iy as usize * wd..][..wd];
+                                    row[1..=wd].copy_from_slice(src);
                                 }
                             }
+                            let base = j * tiles + ty * tw;
+                            input_row(rows, tmp, tw, v, |e| (e * c + ch) * t_all + base);
                         }
                     }
                 }
@@ -180,28 +219,16 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
                         par,
                     );
                 }
-                // Y = Aᵀ·M·A per tile, cut at the borders of odd sides.
+                // Y = Aᵀ·M·A, a row of tiles at a time, cut at the borders of odd sides.
                 for (j, yn) in yg.chunks_exact_mut(o * h * wd).enumerate() {
                     for (oc, plane) in yn.chunks_exact_mut(h * wd).enumerate() {
                         for ty in 0..th {
-                            for tx in 0..tw {
-                                let t = j * tiles + ty * tw + tx;
-                                let mut mt = [[0.0f32; 4]; 4];
-                                for (e, value) in mt.iter_mut().flatten().enumerate() {
-                                    *value = m[(e * o + oc) * t_all + t];
-                                }
-                                let out = inverse_tile(&mt);
-                                for (a, row) in out.iter().enumerate() {
-                                    let oy = 2 * ty + a;
-                                    if oy >= h {
-                                        continue;
-                                    }
-                                    for (b, value) in row.iter().enumerate() {
-                                        let ox = 2 * tx + b;
-                                        if ox < wd {
-                                            plane[oy * wd + ox] = *value;
-                                        }
-                                    }
+                            let base = j * tiles + ty * tw;
+                            output_row(m, |e| (e * o + oc) * t_all + base, tw, p, out);
+                            for (a, row) in out.iter().enumerate() {
+                                let oy = 2 * ty + a;
+                                if oy < h {
+                                    plane[oy * wd..][..wd].copy_from_slice(&row[..wd]);
                                 }
                             }
                         }
@@ -236,11 +263,17 @@ mod tests {
         // Only the centre tap: the identity.
         let mut w = [0.0; 9];
         w[4] = 1.0;
-        assert_eq!(forward(&g, &[1.0, 2.0, 3.0, 4.0], &w), vec![1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(
+            forward(&g, &[1.0, 2.0, 3.0, 4.0], &w),
+            vec![1.0, 2.0, 3.0, 4.0]
+        );
         // Only the top-left tap w[0, 0]: y[i, j] = x[i − 1, j − 1].
         let mut w = [0.0; 9];
         w[0] = 1.0;
-        assert_eq!(forward(&g, &[1.0, 2.0, 3.0, 4.0], &w), vec![0.0, 0.0, 0.0, 1.0]);
+        assert_eq!(
+            forward(&g, &[1.0, 2.0, 3.0, 4.0], &w),
+            vec![0.0, 0.0, 0.0, 1.0]
+        );
     }
 
     #[test]
@@ -260,7 +293,11 @@ mod tests {
         let (gt, wt) = flipped_transposed(&g, &w);
         assert_eq!((gt.in_channels, gt.out_channels), (1, 2));
         // w'[c, 0] = reverse of w[0, c].
-        let want: Vec<f32> = (0..9).rev().chain((9..18).rev()).map(|i| i as f32).collect();
+        let want: Vec<f32> = (0..9)
+            .rev()
+            .chain((9..18).rev())
+            .map(|i| i as f32)
+            .collect();
         assert_eq!(wt, want);
     }
 }
