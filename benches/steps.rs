@@ -30,6 +30,10 @@
 
 use std::time::Instant;
 
+/// The CLI's allocator (crates/muse-cli/src/main.rs), so the steps are timed as a run runs them.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use muse::burn::module::Module;
 use muse::burn::nn::{Linear, LinearConfig};
 use muse::burn::optim::AdamWConfig;

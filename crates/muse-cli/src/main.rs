@@ -25,6 +25,11 @@ mod values;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc keeps freed tensor buffers for reuse; glibc's malloc unmaps the large ones and the
+/// next step faults them in again (25% of a WRN-16-1 student step, docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Data-free knowledge distillation with MUSE.
 #[derive(Parser)]
 #[command(name = "muse", version, about)]
