@@ -206,7 +206,7 @@ fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, St
         c.generation.weights.aed = 0.0;
         c.student_training.alpha_ed = 0.0;
     }
-    if let Some(source) = label_source(args, teacher)? {
+    if let Some(source) = label_source(args, teacher, &name, c.num_classes)? {
         c.label_embedding = source;
     }
     c.validate()?;
@@ -222,15 +222,16 @@ fn read_config_file(path: &Path) -> Result<DistillConfig> {
 
 /// The label embeddings the flags ask for; `None` keeps the config's. Without `--labels` a new
 /// run from a preset uses class-name embeddings when the text model is installed and the class
-/// names are known.
-fn label_source(args: &Args, teacher: &TeacherSpec) -> Result<Option<LabelEmbeddingSource>> {
-    let names = match &args.class_names {
-        Some(path) => Some(crate::embed_labels::read_names(path)?),
-        None => teacher
-            .card
-            .as_ref()
-            .and_then(|c| muse::data::class_names(&c.data)),
-    };
+/// names are known: from `--class-names`, else the teacher card's data set, else (for a teacher
+/// without a card, such as a PyTorch file) the evaluation data's or the preset's data set when
+/// its class count is the run's.
+fn label_source(
+    args: &Args,
+    teacher: &TeacherSpec,
+    preset: &str,
+    num_classes: usize,
+) -> Result<Option<LabelEmbeddingSource>> {
+    let names = class_names_for(args, teacher, preset, num_classes)?;
     let prompt = args
         .prompt
         .clone()
@@ -259,6 +260,27 @@ fn label_source(args: &Args, teacher: &TeacherSpec) -> Result<Option<LabelEmbedd
             names.and_then(|n| LabelEmbeddingSource::text_if_available(&n))
         }
         None => None,
+    })
+}
+
+/// The class names of a run, where known (see [`label_source`]).
+fn class_names_for(
+    args: &Args,
+    teacher: &TeacherSpec,
+    preset: &str,
+    num_classes: usize,
+) -> Result<Option<Vec<String>>> {
+    let known = |data: &str| muse::data::class_names(data).filter(|n| n.len() == num_classes);
+    Ok(match &args.class_names {
+        Some(path) => Some(crate::embed_labels::read_names(path)?),
+        None => match teacher.card.as_ref() {
+            Some(card) => muse::data::class_names(&card.data),
+            None => args
+                .eval_data
+                .as_deref()
+                .and_then(known)
+                .or_else(|| known(preset)),
+        },
     })
 }
 
@@ -668,4 +690,48 @@ fn best_epoch(history: &[muse::engine::EpochMetrics]) -> Option<usize> {
             _ => Some((e, t)),
         })
         .map(|(e, _)| e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> Args {
+        let mut argv = vec!["distill", "--teacher", "t.pth", "--arch", "wrn16-1"];
+        argv.extend(extra);
+        Args::try_parse_from(argv).expect("valid flags")
+    }
+
+    #[test]
+    fn a_teacher_without_a_card_takes_class_names_from_the_evaluation_data_or_the_preset() {
+        let foreign = TeacherSpec {
+            weights: "t.pth".into(),
+            card: None,
+        };
+        let fashion = muse::data::class_names("fashion-mnist");
+        assert!(fashion.is_some());
+        let names =
+            |a: &Args, preset: &str, k: usize| class_names_for(a, &foreign, preset, k).unwrap();
+        assert_eq!(
+            names(&args(&[]), "fashion-mnist", 10),
+            fashion,
+            "the preset's data set"
+        );
+        let eval = args(&["--eval-data", "fashion-mnist-1k"]);
+        assert_eq!(
+            names(&eval, "digits", 10),
+            fashion,
+            "the evaluation data first"
+        );
+        assert_eq!(
+            names(&args(&[]), "digits", 10),
+            None,
+            "digits has no class names"
+        );
+        assert_eq!(
+            names(&args(&[]), "fashion-mnist", 100),
+            None,
+            "a 100-class teacher: not these"
+        );
+    }
 }
