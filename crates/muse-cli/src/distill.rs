@@ -529,6 +529,11 @@ fn run_in(args: Args, created: &mut Option<PathBuf>) -> Result<()> {
         match &config.label_embedding {
             LabelEmbeddingSource::Text { .. } => "class names (all-MiniLM-L6-v2)".to_string(),
             LabelEmbeddingSource::ClassCenter => "teacher class centres".to_string(),
+            LabelEmbeddingSource::File(p)
+                if *p == run.root().join(embedded::LABEL_EMBEDDINGS_FILE) =>
+            {
+                "class names (all-MiniLM-L6-v2, embedded with the teacher)".to_string()
+            }
             LabelEmbeddingSource::File(p) => p.display().to_string(),
         },
         muse_device::backend_name()

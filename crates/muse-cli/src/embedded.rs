@@ -59,9 +59,12 @@ pub fn write_teacher(dir: &Path) -> Result<PathBuf> {
     Ok(weights)
 }
 
+/// The file name [`write_label_embeddings`] writes in a run directory.
+pub const LABEL_EMBEDDINGS_FILE: &str = "label-embeddings.safetensors";
+
 /// Writes the embedded teacher's class-name embeddings into `dir`; returns the file's path.
 pub fn write_label_embeddings(dir: &Path) -> Result<PathBuf> {
-    let path = dir.join("label-embeddings.safetensors");
+    let path = dir.join(LABEL_EMBEDDINGS_FILE);
     std::fs::write(&path, LABEL_EMBEDDINGS).with_context(|| path.display().to_string())?;
     Ok(path)
 }
