@@ -90,6 +90,16 @@ case "${1:-a}" in
       cell "$OUT/strong/muse-s-default-s$s" --teacher "$T" --eval-data fashion-mnist --method muse-s --seed "$s"
       cell "$OUT/strong/nayer-default-s$s" --teacher "$T" --eval-data fashion-mnist --method nayer --seed "$s"
       cell "$OUT/strong/muse-no-ed-s$s" --teacher "$T" --eval-data fashion-mnist --method muse --no-ed --seed "$s"
+      # The default with the student-quantile radii rule (r_o = median of the student's
+      # projected distances after each student epoch; config = muse-default's + radii_rule).
+      cell "$OUT/strong/muse-edq50-s$s" --config "docs/results/strong/muse-edq50-s$s/config.json" --eval-data fashion-mnist
+      # NAYER's harness on a PyTorch-trained teacher (the kind NAYER's 83.95% was measured on):
+      #   python3 scripts/train_teacher_pytorch.py --arch wrn16-1 --epochs 4 --out runs/teachers/wrn16-1-pt.pth
+      # (needs torch; 91.24% top-1). Skipped when the file is absent.
+      PT=${TEACHERPT:-runs/teachers/wrn16-1-pt.pth}
+      if [ -f "$PT" ]; then
+        cell "$OUT/strong/nayer-ptteacher-r0.01-e16-s$s" --teacher "$PT" --arch wrn16-1 --normalization fashion-mnist --eval-data fashion-mnist --labels text --method nayer --ratio 0.01 --epochs 16 --seed "$s"
+      fi
     done ;;
   *) echo "usage: $0 a|b|b-ms|ablation|strong" >&2; exit 2 ;;
 esac
