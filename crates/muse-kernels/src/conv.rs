@@ -11,7 +11,7 @@
 //!
 //! A pointwise convolution (1×1, stride 1, no padding) has `cols_n = x_n` and skips both
 //! rearrangements. A "same" 3×3 convolution with at least 64 channels each way takes
-//! Winograd's F(2×2, 3×3) instead, forward and input gradient (`winograd.rs`). Samples run in parallel on the rayon pool, one reusable patch buffer each.
+//! Winograd's F(2×2, 3×3) instead, forward and both gradients (`winograd.rs`). Samples run in parallel on the rayon pool, one reusable patch buffer each.
 
 use rayon::prelude::*;
 
@@ -275,6 +275,9 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
 /// - `dy`: `[batch, out_channels, oh, ow]`
 /// - output: `[out_channels, in_channels, kh, kw]`
 pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    if winograd::enabled() && winograd::applies(g) {
+        return winograd::grad_weight(g, x, dy);
+    }
     let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
     if p == 0 || g.batch == 0 {
         return vec![0.0; o * k];

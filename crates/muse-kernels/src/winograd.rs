@@ -159,6 +159,176 @@ fn output_row(
     }
 }
 
+/// `V[e, c, t] = (Bᵀ·d·B)[e]` for every channel `c` and tile `t` of the samples `xg`
+/// (consecutive `[C, H, W]` samples), into `v` (`[16, C, n·tiles]`).
+fn transform_input(
+    g: &ConvGeometry,
+    xg: &[f32],
+    v: &mut Vec<f32>,
+    rows: &mut [Vec<f32>; 4],
+    tmp: &mut [Vec<f32>; 4],
+) {
+    let (c, h, wd) = (g.in_channels, g.height, g.width);
+    let (th, tw) = (h.div_ceil(2), wd.div_ceil(2));
+    let tiles = th * tw;
+    let t_all = xg.len() / (c * h * wd) * tiles;
+    v.resize(16 * c * t_all, 0.0);
+    for (j, xn) in xg.chunks_exact(c * h * wd).enumerate() {
+        for (ch, plane) in xn.chunks_exact(h * wd).enumerate() {
+            for ty in 0..th {
+                for (r, row) in rows.iter_mut().enumerate() {
+                    row.fill(0.0);
+                    let iy = (2 * ty + r) as isize - 1;
+                    if (0..h as isize).contains(&iy) {
+                        row[1..=wd].copy_from_slice(&plane[iy as usize * wd..][..wd]);
+                    }
+                }
+                let base = j * tiles + ty * tw;
+                input_row(rows, tmp, tw, v, |e| (e * c + ch) * t_all + base);
+            }
+        }
+    }
+}
+
+/// `dM = A·dY·Aᵀ` (the adjoint of [`output_row`]) for one row of tiles of one output-gradient
+/// plane: `dy_rows` are the tile row's two rows of `dY`, zero-padded to `2·tw` values;
+/// writes element `e`'s `tw` values at `dm_e(e)`.
+fn grad_output_row(
+    dy_rows: &[Vec<f32>; 2],
+    q: &mut [Vec<f32>; 8],
+    tw: usize,
+    dm: &mut [f32],
+    dm_e: impl Fn(usize) -> usize,
+) {
+    // Horizontal (A over the two columns of each tile): q[a·4 + j].
+    for (a, row) in dy_rows.iter().enumerate() {
+        for tx in 0..tw {
+            let (y0, y1) = (row[2 * tx], row[2 * tx + 1]);
+            q[4 * a][tx] = y0;
+            q[4 * a + 1][tx] = y0 + y1;
+            q[4 * a + 2][tx] = y0 - y1;
+            q[4 * a + 3][tx] = -y1;
+        }
+    }
+    // Vertical (A over the two rows): dM[4i + j].
+    for j in 0..4 {
+        let [o0, o1, o2, o3] = [0, 1, 2, 3].map(|i| dm_e(4 * i + j));
+        let (r0, r1) = (&q[j], &q[4 + j]);
+        for tx in 0..tw {
+            dm[o0 + tx] = r0[tx];
+            dm[o1 + tx] = r0[tx] + r1[tx];
+            dm[o2 + tx] = r0[tx] - r1[tx];
+            dm[o3 + tx] = -r1[tx];
+        }
+    }
+}
+
+/// Weight gradient of a geometry for which [`applies`] holds: the gradient of the Winograd
+/// form itself (equal to the convolution's), `dU_e = Σ_t dM_e[·, t]·V_e[·, t]ᵀ` as 16 GEMMs of
+/// `[O, T]·[T, C]`, then `dW = Gᵀ·dU·G` per channel pair.
+///
+/// # Shapes
+/// - `x`: `[batch, in_channels, height, width]`
+/// - `dy`: `[batch, out_channels, height, width]`
+/// - output: `[out_channels, in_channels, 3, 3]`
+pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (c, o, h, wd) = (g.in_channels, g.out_channels, g.height, g.width);
+    let (th, tw) = (h.div_ceil(2), wd.div_ceil(2));
+    let tiles = th * tw;
+    if g.batch == 0 {
+        return vec![0.0; o * c * 9];
+    }
+    let s = MIN_TILES.div_ceil(tiles).clamp(1, g.batch);
+    let groups = g.batch.div_ceil(s);
+    let par = groups < rayon::current_num_threads();
+    let per_task = groups.div_ceil(rayon::current_num_threads());
+    let padded = 2 * tw + 2;
+    let du = x
+        .par_chunks(s * c * h * wd)
+        .zip(dy.par_chunks(s * o * h * wd))
+        .with_min_len(per_task)
+        .fold(
+            || {
+                let rows: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; padded]);
+                let dy_rows: [Vec<f32>; 2] = std::array::from_fn(|_| vec![0.0; 2 * tw]);
+                let q: [Vec<f32>; 8] = std::array::from_fn(|_| vec![0.0; tw]);
+                (
+                    vec![0.0; 16 * o * c],
+                    Vec::new(),
+                    Vec::new(),
+                    rows.clone(),
+                    rows,
+                    dy_rows,
+                    q,
+                )
+            },
+            |(mut du, mut v, mut dm, mut rows, mut tmp, mut dy_rows, mut q), (xg, dyg)| {
+                let n = xg.len() / (c * h * wd);
+                let t_all = n * tiles;
+                transform_input(g, xg, &mut v, &mut rows, &mut tmp);
+                dm.resize(16 * o * t_all, 0.0);
+                for (j, dyn_) in dyg.chunks_exact(o * h * wd).enumerate() {
+                    for (oc, plane) in dyn_.chunks_exact(h * wd).enumerate() {
+                        for ty in 0..th {
+                            for (a, row) in dy_rows.iter_mut().enumerate() {
+                                row.fill(0.0);
+                                let oy = 2 * ty + a;
+                                if oy < h {
+                                    row[..wd].copy_from_slice(&plane[oy * wd..][..wd]);
+                                }
+                            }
+                            let base = j * tiles + ty * tw;
+                            grad_output_row(&dy_rows, &mut q, tw, &mut dm, |e| {
+                                (e * o + oc) * t_all + base
+                            });
+                        }
+                    }
+                }
+                for e in 0..16 {
+                    matmul(
+                        &mut du[e * o * c..][..o * c],
+                        MatRef::row_major(&dm[e * o * t_all..][..o * t_all], o, t_all),
+                        MatRef::row_major(&v[e * c * t_all..][..c * t_all], c, t_all).t(),
+                        true,
+                        par,
+                    );
+                }
+                (du, v, dm, rows, tmp, dy_rows, q)
+            },
+        )
+        .map(|(du, ..)| du)
+        .reduce(
+            || vec![0.0; 16 * o * c],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                a
+            },
+        );
+    // dW = Gᵀ·dU·G for every channel pair (the adjoint of `transform_weight`).
+    let gt = |u: [f32; 4]| {
+        [
+            u[0] + 0.5 * (u[1] + u[2]),
+            0.5 * (u[1] - u[2]),
+            0.5 * (u[1] + u[2]) + u[3],
+        ]
+    };
+    let mut dw = vec![0.0; o * c * 9];
+    for (pair, out) in dw.chunks_exact_mut(9).enumerate() {
+        let at = |e: usize| du[e * o * c + pair];
+        let mut cols = [[0.0f32; 3]; 4];
+        for (i, col) in cols.iter_mut().enumerate() {
+            *col = gt([at(4 * i), at(4 * i + 1), at(4 * i + 2), at(4 * i + 3)]);
+        }
+        for kx in 0..3 {
+            let k = gt([cols[0][kx], cols[1][kx], cols[2][kx], cols[3][kx]]);
+            for ky in 0..3 {
+                out[ky * 3 + kx] = k[ky];
+            }
+        }
+    }
+    dw
+}
+
 /// Forward convolution of a geometry for which [`applies`] holds, without bias.
 ///
 /// # Shapes
@@ -190,24 +360,7 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
             |(v, m, rows, tmp, p, out), (yg, xg)| {
                 let n = xg.len() / (c * h * wd);
                 let t_all = n * tiles;
-                // V[e, c, t]: the transformed input tiles, a row of tiles at a time.
-                v.resize(16 * c * t_all, 0.0);
-                for (j, xn) in xg.chunks_exact(c * h * wd).enumerate() {
-                    for (ch, plane) in xn.chunks_exact(h * wd).enumerate() {
-                        for ty in 0..th {
-                            for (r, row) in rows.iter_mut().enumerate() {
-                                row.fill(0.0);
-                                let iy = (2 * ty + r) as isize - 1;
-                                if (0..h as isize).contains(&iy) {
-                                    let src = &plane[iy as usize * wd..][..wd];
-                                    row[1..=wd].copy_from_slice(src);
-                                }
-                            }
-                            let base = j * tiles + ty * tw;
-                            input_row(rows, tmp, tw, v, |e| (e * c + ch) * t_all + base);
-                        }
-                    }
-                }
+                transform_input(g, xg, v, rows, tmp);
                 // M_e = U_e · V_e, one GEMM per transform element.
                 m.resize(16 * o * t_all, 0.0);
                 for e in 0..16 {
