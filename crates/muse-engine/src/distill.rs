@@ -582,13 +582,19 @@ mod tests {
         assert_ne!(l[3], l[4], "the remainder repeats no class");
     }
 
+    type TinyDistiller = Distiller<muse_models::AnyClassifier, muse_models::AnyClassifier>;
+
     fn tiny_distiller(
         method: Method,
         resolutions: Vec<usize>,
         batches: Vec<usize>,
-    ) -> Distiller<muse_models::AnyClassifier, muse_models::AnyClassifier> {
+    ) -> TinyDistiller {
+        distiller_from(tiny_config(method, resolutions, batches))
+    }
+
+    /// The tiny teacher and student on the autodiff device, distilled with `config`.
+    fn distiller_from(config: DistillConfig) -> TinyDistiller {
         let device = muse_device::autodiff_device();
-        let config = tiny_config(method, resolutions, batches);
         let (teacher, student) = (tiny_teacher(&device), tiny_student(&device));
         Distiller::new(
             config,
@@ -640,17 +646,9 @@ mod tests {
 
     #[test]
     fn warmup_epochs_run_their_own_iteration_count() {
-        let device = muse_device::autodiff_device();
         let mut config = tiny_config(Method::Muse, vec![8, 12], vec![6, 6]);
         config.generation.warmup_iterations = Some(3);
-        let mut d = Distiller::new(
-            config,
-            tiny_teacher(&device),
-            tiny_student(&device),
-            Normalization::identity(1),
-            &device,
-        )
-        .unwrap();
+        let mut d = distiller_from(config);
         // 3 batches of 6 at 8 px (capacity 33); 12 px stops at its capacity of 15.
         assert_eq!(d.run_epoch(None, &mut Silent).unwrap().pool, vec![18, 15]);
         // After the warm-up, `iterations` = 2 again: 18 + 12 at 8 px.
@@ -681,17 +679,9 @@ mod tests {
 
     #[test]
     fn student_quantile_radii_follow_the_student_and_start_the_game() {
-        let device = muse_device::autodiff_device();
         let mut config = tiny_config(Method::Muse, vec![12], vec![6]);
         config.radii_rule = RadiiRule::StudentQuantile { quantile: 0.5 };
-        let mut d = Distiller::new(
-            config,
-            tiny_teacher(&device),
-            tiny_student(&device),
-            Normalization::identity(1),
-            &device,
-        )
-        .unwrap();
+        let mut d = distiller_from(config);
         let warm = d.run_epoch(None, &mut Silent).unwrap();
         let paper = Radii::from_embeddings(d.label_embeddings().unwrap().rows()).unwrap();
         assert_eq!(

@@ -18,6 +18,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
+use crate::readback::read_values;
 
 /// The generator loss weights of Eq. 11 (defaults: paper Sec. 4.1).
 #[derive(Config, Debug, PartialEq)]
@@ -162,12 +163,10 @@ pub fn generation_iteration<T: Classifier, S: Classifier>(
             }
         }
         // One read from the device for all six values.
-        let v = Tensor::cat(vec![ce, adv_t, bn, cam_t, aed_t, total.clone()], 0)
-            .detach()
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| EngineError::Mismatch(format!("generator losses: {e:?}")))?;
+        let v = read_values(
+            vec![ce, adv_t, bn, cam_t, aed_t, total.clone()],
+            "generator losses",
+        )?;
         let losses = GeneratorLosses {
             ce: v[0],
             adv: v[1],

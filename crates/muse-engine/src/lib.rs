@@ -21,6 +21,7 @@ mod observer;
 mod pictures;
 mod pool;
 mod presets;
+mod readback;
 mod schedule;
 mod snapshot;
 mod student;

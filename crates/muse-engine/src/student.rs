@@ -12,6 +12,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::EngineError;
+use crate::readback::read_values;
 
 /// The student losses of one step.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -90,12 +91,7 @@ pub fn student_step<T: Classifier, S: Classifier>(
     }
     read.insert(1, total.clone());
     // One read from the device: kl, total, then ed and the distances when ED is on.
-    let v = Tensor::cat(read, 0)
-        .detach()
-        .into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| EngineError::Mismatch(format!("student losses: {e:?}")))?;
+    let v = read_values(read, "student losses")?;
     let losses = StudentLosses {
         kl: v[0],
         total: v[1],
