@@ -80,17 +80,20 @@ pub fn student_step<T: Classifier, S: Classifier>(
     let teacher_logits = ctx.teacher.forward(xn.clone()).detach();
     let s = student.forward_taps(xn, BnStats::Skip);
     let kl = kl_divergence(s.logits, teacher_logits, ctx.tau)?;
-    let mut total = kl.clone();
-    let mut read = vec![kl];
-    if ctx.alpha_ed > 0.0 {
+    let ed_terms = if ctx.alpha_ed > 0.0 {
         let f_y = ctx.label_embeddings.clone().detach().select(0, labels);
         let d = embedding_distance(projection.forward(s.embedding), f_y)?;
-        let ed = ed_loss(d.clone(), ctx.radii.inner);
-        total = total + ed.clone() * ctx.alpha_ed;
-        read.extend([ed, d]);
-    }
-    read.insert(1, total.clone());
+        Some((ed_loss(d.clone(), ctx.radii.inner), d))
+    } else {
+        None
+    };
+    let total = match &ed_terms {
+        Some((ed, _)) => kl.clone() + ed.clone() * ctx.alpha_ed,
+        None => kl.clone(),
+    };
     // One read from the device: kl, total, then ed and the distances when ED is on.
+    let mut read = vec![kl, total.clone()];
+    read.extend(ed_terms.into_iter().flat_map(|(ed, d)| [ed, d]));
     let v = read_values(read, "student losses")?;
     let losses = StudentLosses {
         kl: v[0],

@@ -10,7 +10,8 @@
 //!
 //! The input gradient of a "same" 3×3 convolution is itself one (output gradient convolved with
 //! the weight flipped in both axes and with in/out channels swapped), so it takes this path too
-//! ([`flipped_transposed`]). The transforms are exact in real arithmetic; in `f32` F(2×2, 3×3)
+//! ([`flipped_transposed`]); the weight gradient is the gradient of the Winograd form
+//! ([`grad_weight`]). The transforms are exact in real arithmetic; in `f32` F(2×2, 3×3)
 //! stays within a few ULPs of the direct sum (its constants are 0, ±1, ±½).
 
 use rayon::prelude::*;
@@ -159,32 +160,73 @@ fn output_row(
     }
 }
 
-/// `V[e, c, t] = (Bᵀ·d·B)[e]` for every channel `c` and tile `t` of the samples `xg`
-/// (consecutive `[C, H, W]` samples), into `v` (`[16, C, n·tiles]`).
-fn transform_input(
-    g: &ConvGeometry,
-    xg: &[f32],
-    v: &mut Vec<f32>,
-    rows: &mut [Vec<f32>; 4],
-    tmp: &mut [Vec<f32>; 4],
-) {
-    let (c, h, wd) = (g.in_channels, g.height, g.width);
-    let (th, tw) = (h.div_ceil(2), wd.div_ceil(2));
-    let tiles = th * tw;
-    let t_all = xg.len() / (c * h * wd) * tiles;
-    v.resize(16 * c * t_all, 0.0);
-    for (j, xn) in xg.chunks_exact(c * h * wd).enumerate() {
-        for (ch, plane) in xn.chunks_exact(h * wd).enumerate() {
-            for ty in 0..th {
-                for (r, row) in rows.iter_mut().enumerate() {
-                    row.fill(0.0);
-                    let iy = (2 * ty + r) as isize - 1;
-                    if (0..h as isize).contains(&iy) {
-                        row[1..=wd].copy_from_slice(&plane[iy as usize * wd..][..wd]);
+/// How a geometry is cut: `th × tw` tiles per sample, `group` samples per set of GEMMs, and
+/// whether the GEMMs themselves go parallel (when the groups cannot keep the pool busy).
+struct Plan {
+    th: usize,
+    tw: usize,
+    tiles: usize,
+    group: usize,
+    groups: usize,
+    par: bool,
+}
+
+impl Plan {
+    fn new(g: &ConvGeometry) -> Self {
+        let (th, tw) = (g.height.div_ceil(2), g.width.div_ceil(2));
+        let tiles = th * tw;
+        let group = MIN_TILES.div_ceil(tiles).clamp(1, g.batch.max(1));
+        let groups = g.batch.div_ceil(group);
+        Self {
+            th,
+            tw,
+            tiles,
+            group,
+            groups,
+            par: groups < rayon::current_num_threads(),
+        }
+    }
+}
+
+/// One worker's input transform: `v` (`[16, C, T]`) and the padded rows it is built from.
+struct InputScratch {
+    v: Vec<f32>,
+    rows: [Vec<f32>; 4],
+    tmp: [Vec<f32>; 4],
+}
+
+impl InputScratch {
+    fn new(tw: usize) -> Self {
+        let row = || -> [Vec<f32>; 4] { std::array::from_fn(|_| vec![0.0; 2 * tw + 2]) };
+        Self {
+            v: Vec::new(),
+            rows: row(),
+            tmp: row(),
+        }
+    }
+
+    /// `V[e, c, t] = (Bᵀ·d·B)[e]` for every channel `c` and tile `t` of the samples `xg`
+    /// (consecutive `[C, H, W]` samples).
+    fn transform(&mut self, g: &ConvGeometry, plan: &Plan, xg: &[f32]) {
+        let (c, h, wd) = (g.in_channels, g.height, g.width);
+        let (th, tw, tiles) = (plan.th, plan.tw, plan.tiles);
+        let t_all = xg.len() / (c * h * wd) * tiles;
+        self.v.resize(16 * c * t_all, 0.0);
+        for (j, xn) in xg.chunks_exact(c * h * wd).enumerate() {
+            for (ch, plane) in xn.chunks_exact(h * wd).enumerate() {
+                for ty in 0..th {
+                    for (r, row) in self.rows.iter_mut().enumerate() {
+                        row.fill(0.0);
+                        let iy = (2 * ty + r) as isize - 1;
+                        if (0..h as isize).contains(&iy) {
+                            row[1..=wd].copy_from_slice(&plane[iy as usize * wd..][..wd]);
+                        }
                     }
+                    let base = j * tiles + ty * tw;
+                    input_row(&self.rows, &mut self.tmp, tw, &mut self.v, |e| {
+                        (e * c + ch) * t_all + base
+                    });
                 }
-                let base = j * tiles + ty * tw;
-                input_row(rows, tmp, tw, v, |e| (e * c + ch) * t_all + base);
             }
         }
     }
@@ -233,39 +275,26 @@ fn grad_output_row(
 /// - output: `[out_channels, in_channels, 3, 3]`
 pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (c, o, h, wd) = (g.in_channels, g.out_channels, g.height, g.width);
-    let (th, tw) = (h.div_ceil(2), wd.div_ceil(2));
-    let tiles = th * tw;
     if g.batch == 0 {
         return vec![0.0; o * c * 9];
     }
-    let s = MIN_TILES.div_ceil(tiles).clamp(1, g.batch);
-    let groups = g.batch.div_ceil(s);
-    let par = groups < rayon::current_num_threads();
-    let per_task = groups.div_ceil(rayon::current_num_threads());
-    let padded = 2 * tw + 2;
+    let plan = Plan::new(g);
+    let (th, tw, tiles) = (plan.th, plan.tw, plan.tiles);
+    let per_task = plan.groups.div_ceil(rayon::current_num_threads());
     let du = x
-        .par_chunks(s * c * h * wd)
-        .zip(dy.par_chunks(s * o * h * wd))
+        .par_chunks(plan.group * c * h * wd)
+        .zip(dy.par_chunks(plan.group * o * h * wd))
         .with_min_len(per_task)
         .fold(
             || {
-                let rows: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0; padded]);
                 let dy_rows: [Vec<f32>; 2] = std::array::from_fn(|_| vec![0.0; 2 * tw]);
                 let q: [Vec<f32>; 8] = std::array::from_fn(|_| vec![0.0; tw]);
-                (
-                    vec![0.0; 16 * o * c],
-                    Vec::new(),
-                    Vec::new(),
-                    rows.clone(),
-                    rows,
-                    dy_rows,
-                    q,
-                )
+                let du = vec![0.0; 16 * o * c];
+                (du, InputScratch::new(tw), Vec::new(), dy_rows, q)
             },
-            |(mut du, mut v, mut dm, mut rows, mut tmp, mut dy_rows, mut q), (xg, dyg)| {
-                let n = xg.len() / (c * h * wd);
-                let t_all = n * tiles;
-                transform_input(g, xg, &mut v, &mut rows, &mut tmp);
+            |(mut du, mut input, mut dm, mut dy_rows, mut q), (xg, dyg)| {
+                let t_all = xg.len() / (c * h * wd) * tiles;
+                input.transform(g, &plan, xg);
                 dm.resize(16 * o * t_all, 0.0);
                 for (j, dyn_) in dyg.chunks_exact(o * h * wd).enumerate() {
                     for (oc, plane) in dyn_.chunks_exact(h * wd).enumerate() {
@@ -288,12 +317,12 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
                     matmul(
                         &mut du[e * o * c..][..o * c],
                         MatRef::row_major(&dm[e * o * t_all..][..o * t_all], o, t_all),
-                        MatRef::row_major(&v[e * c * t_all..][..c * t_all], c, t_all).t(),
+                        MatRef::row_major(&input.v[e * c * t_all..][..c * t_all], c, t_all).t(),
                         true,
-                        par,
+                        plan.par,
                     );
                 }
-                (du, v, dm, rows, tmp, dy_rows, q)
+                (du, input, dm, dy_rows, q)
             },
         )
         .map(|(du, ..)| du)
@@ -337,30 +366,25 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
 /// - output: `[batch, out_channels, height, width]`
 pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let (c, o, h, wd) = (g.in_channels, g.out_channels, g.height, g.width);
-    let (th, tw) = (h.div_ceil(2), wd.div_ceil(2));
-    let tiles = th * tw;
     let mut y = vec![0.0; g.batch * o * h * wd];
     if g.batch == 0 {
         return y;
     }
     let u = transform_weight(o, c, w);
-    let s = MIN_TILES.div_ceil(tiles).clamp(1, g.batch);
-    let groups = g.batch.div_ceil(s);
-    let par = groups < rayon::current_num_threads();
-    let padded = 2 * tw + 2;
-    let row_buffers = || -> [Vec<f32>; 4] { std::array::from_fn(|_| vec![0.0; padded]) };
-    y.par_chunks_mut(s * o * h * wd)
-        .zip(x.par_chunks(s * c * h * wd))
+    let plan = Plan::new(g);
+    let (th, tw, tiles) = (plan.th, plan.tw, plan.tiles);
+    y.par_chunks_mut(plan.group * o * h * wd)
+        .zip(x.par_chunks(plan.group * c * h * wd))
         .for_each_init(
             || {
                 let p: [Vec<f32>; 8] = std::array::from_fn(|_| vec![0.0; tw]);
                 let out: [Vec<f32>; 2] = std::array::from_fn(|_| vec![0.0; 2 * tw]);
-                (Vec::new(), Vec::new(), row_buffers(), row_buffers(), p, out)
+                (InputScratch::new(tw), Vec::new(), p, out)
             },
-            |(v, m, rows, tmp, p, out), (yg, xg)| {
-                let n = xg.len() / (c * h * wd);
-                let t_all = n * tiles;
-                transform_input(g, xg, v, rows, tmp);
+            |(input, m, p, out), (yg, xg)| {
+                let t_all = xg.len() / (c * h * wd) * tiles;
+                input.transform(g, &plan, xg);
+                let v = &input.v;
                 // M_e = U_e · V_e, one GEMM per transform element.
                 m.resize(16 * o * t_all, 0.0);
                 for e in 0..16 {
@@ -369,7 +393,7 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
                         MatRef::row_major(&u[e * o * c..][..o * c], o, c),
                         MatRef::row_major(&v[e * c * t_all..][..c * t_all], c, t_all),
                         false,
-                        par,
+                        plan.par,
                     );
                 }
                 // Y = Aᵀ·M·A, a row of tiles at a time, cut at the borders of odd sides.
