@@ -40,6 +40,11 @@ pub struct Args {
     /// images MUSE generates (e.g. `--min-side 32` with `--image-size 64`).
     #[arg(long)]
     min_side: Option<usize>,
+    /// ImageNet-style scale augmentation: random resized crops covering this fraction of the
+    /// image up to all of it (torchvision's `RandomResizedCrop(scale=(S, 1))`), resized back to
+    /// the image size, instead of padded crops. ImageNet teachers use 0.08.
+    #[arg(long, value_name = "S")]
+    resized_crop: Option<f64>,
     /// Random horizontal flips (for data whose classes are left-right symmetric, such as
     /// Fashion-MNIST or CIFAR; not for digits).
     #[arg(long)]
@@ -116,6 +121,7 @@ pub fn run(args: Args) -> Result<()> {
         .with_lr(args.lr)
         .with_crop_padding((h / 14).max(1))
         .with_min_side(args.min_side)
+        .with_resized_crop_min_scale(args.resized_crop)
         .with_flip(args.flip)
         .with_seed(args.seed);
     let mut bars = Bars::default();

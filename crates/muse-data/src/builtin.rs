@@ -4,6 +4,7 @@
 //! | name | where it is looked for |
 //! |---|---|
 //! | `fashion-mnist` | `$MUSE_DATA_DIR/fashion-mnist/`, `/usr/share/datasets/fashion-mnist/` (Debian package `dataset-fashion-mnist`) |
+//! | `fashion-mnist-scenes` | built from `fashion-mnist` (items at 20–64 px on a 64 px canvas; [`fashion_mnist_scenes`]) |
 //! | `mnist` | `$MUSE_DATA_DIR/mnist/`, `/usr/share/datasets/mnist/` |
 //! | `digits` | `$MUSE_DATA_DIR/digits.csv.gz`, then scikit-learn's copy under the usual Python `site-packages` / `dist-packages` folders |
 //!
@@ -21,6 +22,7 @@ use crate::error::DataError;
 use crate::folder::load_image_folder;
 use crate::idx::load_idx;
 use crate::normalize::Normalization;
+use crate::scenes::SceneConfig;
 
 /// Training or test split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +54,7 @@ pub const DIGITS_TRAIN: usize = 1437;
 /// `None` (digit data sets, paths).
 pub fn class_names(name: &str) -> Option<Vec<String>> {
     match name {
-        "fashion-mnist" | "fashion-mnist-1k" => Some(
+        "fashion-mnist" | "fashion-mnist-1k" | "fashion-mnist-scenes" => Some(
             FASHION_MNIST_CLASSES
                 .iter()
                 .map(|s| s.to_string())
@@ -63,7 +65,20 @@ pub fn class_names(name: &str) -> Option<Vec<String>> {
 }
 
 /// The built-in data set names.
-pub const BUILTIN: [&str; 3] = ["fashion-mnist", "mnist", "digits"];
+pub const BUILTIN: [&str; 4] = ["fashion-mnist", "fashion-mnist-scenes", "mnist", "digits"];
+
+/// `fashion-mnist-scenes` for one split: Fashion-MNIST items resized to 20–64 px and placed on a
+/// 64 px canvas, with a fixed seed per split (the test scenes from the test items only).
+pub fn fashion_mnist_scenes(split: Split) -> SceneConfig {
+    SceneConfig {
+        canvas: 64,
+        min_side: 20,
+        seed: match split {
+            Split::Train => 0x5CE4_E5_7241,
+            Split::Test => 0x5CE4_E5_7E57,
+        },
+    }
+}
 
 /// How a data set was found, with the normalisation that fits it.
 #[derive(Debug, Clone)]
@@ -90,6 +105,13 @@ pub fn load(name_or_path: &str, split: Split, image_size: u32) -> Result<Loaded,
             Ok(Loaded {
                 data,
                 normalization: Normalization::fashion_mnist(),
+            })
+        }
+        "fashion-mnist-scenes" => {
+            let fashion = load("fashion-mnist", split, image_size)?;
+            Ok(Loaded {
+                data: fashion.data.scenes(&fashion_mnist_scenes(split))?,
+                normalization: Normalization::fashion_mnist_scenes(),
             })
         }
         "mnist" => {
@@ -300,6 +322,52 @@ fn digits_split(all: ImageDataset, split: Split) -> Result<ImageDataset, DataErr
 mod tests {
     use super::*;
     use crate::bytes::fixture;
+
+    #[test]
+    fn fashion_mnist_scenes_are_built_per_split_and_normalised_by_their_training_set() {
+        let (Ok(train), Ok(items)) = (
+            load("fashion-mnist-scenes", Split::Train, 0),
+            load("fashion-mnist", Split::Test, 0),
+        ) else {
+            eprintln!("dataset-fashion-mnist is not installed; skipping");
+            return;
+        };
+        assert_eq!(
+            (train.data.len(), train.data.shape()),
+            (60_000, [1, 64, 64])
+        );
+        let measured = Normalization::measure(&train.data);
+        let preset = Normalization::fashion_mnist_scenes();
+        assert!(
+            (measured.mean[0] - preset.mean[0]).abs() < 5e-4,
+            "{measured:?}"
+        );
+        assert!(
+            (measured.std[0] - preset.std[0]).abs() < 5e-4,
+            "{measured:?}"
+        );
+        // The test scenes are the test items (same labels, in order), each placed as the test
+        // seed says: the pixels inside the placement are the item's, the rest empty.
+        let test = load("fashion-mnist-scenes", Split::Test, 0).unwrap();
+        assert_eq!(test.data.labels(), items.data.labels());
+        let config = fashion_mnist_scenes(Split::Test);
+        assert_ne!(config.seed, fashion_mnist_scenes(Split::Train).seed);
+        let (scene, _) = test.data.get(9).unwrap();
+        let p = config.placement(9);
+        let inside = |i: usize| {
+            (p.y..p.y + p.side).contains(&(i / 64)) && (p.x..p.x + p.side).contains(&(i % 64))
+        };
+        assert!(scene.iter().enumerate().all(|(i, &v)| inside(i) || v == 0));
+        let ink: u64 = scene.iter().map(|&v| v as u64).sum();
+        let (item, _) = items.data.get(9).unwrap();
+        let item_ink: u64 = item.iter().map(|&v| v as u64).sum();
+        // Resizing keeps the mean brightness: ink scales with the area.
+        let expected = item_ink as f64 * (p.side * p.side) as f64 / 784.0;
+        assert!(
+            (ink as f64 / expected - 1.0).abs() < 0.05,
+            "{ink} vs {expected}"
+        );
+    }
 
     #[test]
     fn paths_are_recognised_by_layout() {

@@ -21,6 +21,12 @@ impl Normalization {
         Self::new(vec![0.2860], vec![0.3530])
     }
 
+    /// `fashion-mnist-scenes` training set statistics. The mean is Fashion-MNIST's times the
+    /// mean area an item covers (E[side²] / 64² = 0.472 for sides uniform in 20–64).
+    pub fn fashion_mnist_scenes() -> Self {
+        Self::new(vec![0.1355], vec![0.2734])
+    }
+
     /// MNIST training set statistics.
     pub fn mnist() -> Self {
         Self::new(vec![0.1307], vec![0.3081])
@@ -47,11 +53,12 @@ impl Normalization {
     }
 
     /// The names [`Normalization::named`] accepts.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "cifar10",
         "cifar100",
         "imagenet",
         "fashion-mnist",
+        "fashion-mnist-scenes",
         "mnist",
         "digits",
         "none",
@@ -64,6 +71,7 @@ impl Normalization {
             "cifar100" => Self::cifar100(),
             "imagenet" => Self::imagenet(),
             "fashion-mnist" => Self::fashion_mnist(),
+            "fashion-mnist-scenes" => Self::fashion_mnist_scenes(),
             "mnist" => Self::mnist(),
             "digits" => Self::digits(),
             "none" => Self::identity(channels),

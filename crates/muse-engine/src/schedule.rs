@@ -112,8 +112,10 @@ impl StudentOptimizer {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum LrSchedule {
-    /// NAYER: the peak rate in the first student epoch, then cosine annealing per epoch down to
-    /// `floor` at the last (PyTorch's `CosineAnnealingLR` with `eta_min`).
+    /// NAYER: the peak rate in the first student epoch, then cosine annealing per epoch towards
+    /// `floor`: PyTorch's `CosineAnnealingLR` with `T_max` = the student epochs and `eta_min` =
+    /// `floor`, stepped after each student epoch, so student epoch j of n runs at
+    /// floor + (peak − floor)(1 + cos(πj/n))/2 and the last is one step short of the floor.
     Cosine {
         /// The learning rate the cosine ends at (NAYER: 2e-4).
         floor: f64,
@@ -132,7 +134,7 @@ impl LrSchedule {
     pub fn lr(&self, peak: f64, epoch: usize, epochs: usize) -> f64 {
         match *self {
             Self::Cosine { floor } => {
-                let t = epoch as f64 / epochs.saturating_sub(1).max(1) as f64;
+                let t = epoch as f64 / epochs.max(1) as f64;
                 floor + (peak - floor) * 0.5 * (1.0 + (std::f64::consts::PI * t.min(1.0)).cos())
             }
             Self::WarmupCosine { warmup_fraction } => {
@@ -194,13 +196,14 @@ mod tests {
     #[test]
     fn nayer_cosine_runs_from_the_peak_to_the_floor_by_hand() {
         let s = LrSchedule::Cosine { floor: 2e-4 };
-        // 5 student epochs: t = 0, 1/4, 1/2, 3/4, 1.
-        assert_eq!(s.lr(0.1, 0, 5), 0.1);
-        let mid = 2e-4 + (0.1 - 2e-4) * 0.5;
-        assert!((s.lr(0.1, 2, 5) - mid).abs() < 1e-15);
+        // 4 student epochs (NAYER: T_max = 4, stepped after each): t = 0, 1/4, 1/2, 3/4.
+        assert_eq!(s.lr(0.1, 0, 4), 0.1);
         let q = 2e-4 + (0.1 - 2e-4) * 0.5 * (1.0 + std::f64::consts::FRAC_1_SQRT_2);
-        assert!((s.lr(0.1, 1, 5) - q).abs() < 1e-15);
-        assert!((s.lr(0.1, 4, 5) - 2e-4).abs() < 1e-15);
+        assert!((s.lr(0.1, 1, 4) - q).abs() < 1e-15);
+        let mid = 2e-4 + (0.1 - 2e-4) * 0.5;
+        assert!((s.lr(0.1, 2, 4) - mid).abs() < 1e-15);
+        let last = 2e-4 + (0.1 - 2e-4) * 0.5 * (1.0 - std::f64::consts::FRAC_1_SQRT_2);
+        assert!((s.lr(0.1, 3, 4) - last).abs() < 1e-15);
         // One student epoch: the peak.
         assert_eq!(s.lr(0.1, 0, 1), 0.1);
         assert_eq!(s.problems(0.1), vec![]);

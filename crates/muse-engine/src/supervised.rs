@@ -1,14 +1,17 @@
 //! Supervised training on real data: how users (and the examples) make a teacher.
 //!
-//! AdamW with cosine learning-rate decay per step, random crop with padding (and optionally
-//! horizontal flip) on every batch, cross entropy on normalised inputs.
+//! AdamW with cosine learning-rate decay per step, random crop with padding or a random resized
+//! crop (and optionally horizontal flip) on every batch, optionally multi-scale inputs, cross
+//! entropy on normalised inputs.
 
 use burn::config::Config;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::module::interpolate;
 use burn::tensor::ops::{InterpolateMode, InterpolateOptions};
 use burn::tensor::{Device, Tensor};
-use muse_data::{ImageDataset, Normalization, batch_indices, random_crop_flip};
+use muse_data::{
+    ImageDataset, Normalization, batch_indices, random_crop_flip, random_resized_crop,
+};
 use muse_losses::cross_entropy;
 use muse_models::Classifier;
 use rand::rngs::StdRng;
@@ -38,6 +41,11 @@ pub struct SupervisedConfig {
     /// Random horizontal flips.
     #[config(default = false)]
     pub flip: bool,
+    /// ImageNet-style scale augmentation: a random resized crop (torchvision's
+    /// `RandomResizedCrop`) covering between this fraction of the image and all of it, resized
+    /// back to the data's side, instead of the padded crop. `None`: padded crops.
+    #[config(default = "None")]
+    pub resized_crop_min_scale: Option<f64>,
     /// Multi-scale training: with probability ½ a batch is resampled (bilinear) to a random
     /// side between this and the data's side (a multiple of 4) and fed at that side, so the
     /// classifier also recognises lower-resolution inputs, which MUSE's low-resolution
@@ -63,6 +71,12 @@ impl SupervisedConfig {
         }
         if self.batch_size == 0 {
             return bad("batch_size", "must be at least 1");
+        }
+        if self
+            .resized_crop_min_scale
+            .is_some_and(|m| !(m.is_finite() && m > 0.0 && m <= 1.0))
+        {
+            return bad("resized_crop_min_scale", "must be in (0, 1]");
         }
         if self.min_side.is_some_and(|m| m < 4) {
             return bad("min_side", "must be at least 4");
@@ -118,7 +132,15 @@ pub fn train_supervised<M: Classifier>(
         let mut sum = 0.0f64;
         for (step, idx) in batches.iter().enumerate() {
             let (x, y) = train.batch(idx, device)?;
-            let x = random_crop_flip(x, config.crop_padding, config.flip, &mut rng);
+            let x = match config.resized_crop_min_scale {
+                Some(min_scale) => random_crop_flip(
+                    random_resized_crop(x, min_scale, &mut rng),
+                    0,
+                    config.flip,
+                    &mut rng,
+                ),
+                None => random_crop_flip(x, config.crop_padding, config.flip, &mut rng),
+            };
             let x = match config.min_side {
                 Some(min) => random_rescale(x, min, &mut rng),
                 None => x,
@@ -205,6 +227,30 @@ mod tests {
                 .validate()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn resized_crop_scales_outside_zero_to_one_are_named() {
+        for bad in [0.0, -0.5, 1.5, f64::NAN] {
+            let err = SupervisedConfig::new()
+                .with_resized_crop_min_scale(Some(bad))
+                .validate()
+                .unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    EngineError::InvalidConfig {
+                        field: "resized_crop_min_scale",
+                        ..
+                    }
+                ),
+                "{bad}: {err}"
+            );
+        }
+        for good in [0.08, 1.0] {
+            let config = SupervisedConfig::new().with_resized_crop_min_scale(Some(good));
+            assert!(config.validate().is_ok());
+        }
     }
     use crate::evaluate::evaluate;
     use crate::observer::Silent;

@@ -17,6 +17,7 @@ use crate::resnet::{ResNet, ResNetConfig, ResNetDepth, Stem};
 use crate::taps::TapRecorder;
 use crate::vgg::{Vgg, VggConfig};
 use crate::wrn::{WideResNet, WideResNetConfig, WrnVariant};
+use crate::zoo_init::ZooInit;
 
 /// Every architecture of the zoo. Serialised by its [`name`](Arch::name) (`"resnet34-cifar"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -148,7 +149,17 @@ pub struct ClassifierConfig {
 
 impl ClassifierConfig {
     /// Builds the network on `device`, or says which field is invalid.
+    ///
+    /// Parameters are drawn the way the DFKD zoo's PyTorch definition of the architecture draws
+    /// them (He fan-out convolutions for WRN, VGG, MobileNetV2, ResNet-8/20 and the ImageNet
+    /// ResNets; PyTorch's defaults for the CIFAR ResNet-18/34 and LeNet-5): a student trained
+    /// with the zoo's SGD recipe depends on it.
     pub fn init(&self, device: &Device) -> Result<AnyClassifier, ModelError> {
+        Ok(ZooInit::of(self.arch).apply(self.build(device)?))
+    }
+
+    /// The network with Burn's default initialisation.
+    fn build(&self, device: &Device) -> Result<AnyClassifier, ModelError> {
         let (k, c, w) = (self.num_classes, self.in_channels, self.width_mult);
         let resnet = |depth, stem| {
             ResNetConfig::new(depth, stem, k)

@@ -32,6 +32,7 @@ mod resnet_blocks;
 mod taps;
 mod vgg;
 mod wrn;
+mod zoo_init;
 
 pub use arch::{AnyClassifier, Arch, ClassifierConfig};
 pub use classifier::Classifier;
