@@ -9,6 +9,7 @@
 //! muse export --model runs/x/student.bpk --format safetensors
 //! muse eval --model runs/x/student.bpk --data fashion-mnist
 //! muse plot runs/x                               # pictures/training.png from metrics.jsonl
+//! muse show-data --data fashion-mnist-scenes --out scenes.png
 //! ```
 
 mod card;
@@ -20,6 +21,7 @@ mod export;
 mod plots;
 mod progress;
 mod run_dir;
+mod show_data;
 mod train_teacher;
 mod values;
 
@@ -53,6 +55,8 @@ enum Command {
     /// Draw a run's `pictures/training.png` again from its `metrics.jsonl` (e.g. a run made
     /// before the plot existed).
     Plot(plots::Args),
+    /// Draw a data set's first images as a grid (PNG).
+    ShowData(show_data::Args),
     /// List the presets.
     Presets,
 }
@@ -66,6 +70,7 @@ fn main() {
         Command::Eval(args) => eval::run(args),
         Command::Export(args) => export::run(args),
         Command::Plot(args) => plots::run(args),
+        Command::ShowData(args) => show_data::run(args),
         Command::Presets => {
             for (name, what) in muse::engine::PRESETS {
                 println!("{name:18} {what}");

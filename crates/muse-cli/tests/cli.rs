@@ -580,3 +580,42 @@ fn a_directory_without_a_checkpoint_is_restartable_and_messages_say_things_once(
     assert_eq!(err.matches("no such file").count(), 1, "{err}");
     assert!(!gone.exists());
 }
+
+#[test]
+fn show_data_draws_a_grid_of_the_first_images() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("grid.png");
+    let out_s = out.to_string_lossy().to_string();
+    // The embedded 1,000-image test slice: 7 images of 28 px, 4 per row, each scaled ×4 to
+    // 112 px with 2-pixel borders: 4·114 + 2 wide, 2·114 + 2 high.
+    let args = [
+        "show-data",
+        "--data",
+        "fashion-mnist-1k",
+        "--count",
+        "7",
+        "--cols",
+        "4",
+    ];
+    let run = muse(&[&args[..], &["--out", &out_s]].concat());
+    succeeded(&run);
+    let img = image::open(&out).unwrap();
+    assert_eq!((img.width(), img.height()), (458, 230));
+    // Resized to 14 px first: ×9 to 126 px cells.
+    let run = muse(&[&args[..], &["--image-size", "14", "--out", &out_s]].concat());
+    succeeded(&run);
+    let img = image::open(&out).unwrap();
+    assert_eq!((img.width(), img.height()), (4 * 128 + 2, 2 * 128 + 2));
+    failed_with(
+        &muse(&[
+            "show-data",
+            "--data",
+            "fashion-mnist-1k",
+            "--count",
+            "0",
+            "--out",
+            &out_s,
+        ]),
+        &["--count"],
+    );
+}
