@@ -4,9 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
+use muse::burn::tensor::Tensor;
 use muse::data::{Loaded, Split, load};
 use muse::engine::{ModelCard, bn_distance, evaluate};
-use muse::models::{Arch, ClassifierConfig, load_classifier};
+use muse::models::{Arch, Classifier, ClassifierConfig, TapRecorder, load_classifier};
 
 use crate::embedded;
 use crate::progress::Bars;
@@ -116,6 +117,11 @@ pub fn run(args: Args) -> Result<()> {
         100.0 * acc.top5,
         acc.samples
     );
+    // What a class activation map can shape at this side: the last feature map's size.
+    let [c, h, w] = loaded.data.shape();
+    let probe = Tensor::<4>::zeros([1, c, h, w], &device);
+    let [_, channels, mh, mw] = model.features(probe, &mut TapRecorder::default()).dims();
+    println!("at {h}x{w} px the last feature map (the CAM) is {channels} x {mh}x{mw}");
     if args.bn_stats {
         let per_layer = bn_distance(
             &model,

@@ -619,3 +619,27 @@ fn show_data_draws_a_grid_of_the_first_images() {
         &["--count"],
     );
 }
+
+#[test]
+fn eval_names_the_cam_size_at_the_side_it_evaluates() {
+    let teacher = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/teacher-wrn16-1-fashion-mnist.bpk"
+    );
+    // WRN-16-1: stride 1, 2, 2 → 28 px gives 7×7 maps, 14 px gives 4×4 (7 → 4 with padding).
+    for (side, map) in [("28", "64 x 7x7"), ("14", "64 x 4x4")] {
+        let out = muse(&[
+            "eval",
+            "--model",
+            teacher,
+            "--data",
+            "fashion-mnist-1k",
+            "--image-size",
+            side,
+        ]);
+        succeeded(&out);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let want = format!("at {side}x{side} px the last feature map (the CAM) is {map}");
+        assert!(text.contains(&want), "{text}");
+    }
+}
