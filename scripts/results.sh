@@ -8,6 +8,8 @@
 #   bash scripts/results.sh ablation   # CAM / ED ablation on setting (a), 5%
 #   bash scripts/results.sh strong     # issue 11: the new defaults against NAYER's recipe
 #                                      # (WRN-16-1 teacher; LeNet-5 as the untuned teacher)
+#   bash scripts/results.sh scenes     # issue 12: fashion-mnist-scenes, an ImageNet-style
+#                                      # teacher, its accuracy per side, then the grid
 #
 # Sections a, b, b-ms and ablation were measured with the presets of sessions 1-4 (AdamW,
 # S = 10·d_r, no flips); run today they use the current presets and give other numbers.
@@ -101,5 +103,21 @@ case "${1:-a}" in
         cell "$OUT/strong/nayer-ptteacher-r0.01-e16-s$s" --teacher "$PT" --arch wrn16-1 --normalization fashion-mnist --eval-data fashion-mnist --labels text --method nayer --ratio 0.01 --epochs 16 --seed "$s"
       fi
     done ;;
-  *) echo "usage: $0 a|b|b-ms|ablation|strong" >&2; exit 2 ;;
+  scenes)
+    # Issue 12: fashion-mnist-scenes (items at 20-64 px on a 64 px canvas) and a teacher trained
+    # the way ImageNet teachers are (ImageNet-stem ResNet-18x0.25, random resized crops, flips).
+    T=${TEACHERSCENES:-runs/teachers/resnet18x0.25-scenes-rrc.bpk}
+    if [ ! -f "$T" ]; then
+      "$MUSE" train-teacher --data fashion-mnist-scenes --arch resnet18 --width 0.25 --epochs 3 \
+        --resized-crop 0.25 --flip --out "$T"
+    fi
+    for side in 64 48 32; do
+      "$MUSE" eval --model "$T" --data fashion-mnist-scenes --image-size "$side"
+    done
+    for r in $RATIOS; do for s in $SEEDS; do
+      cell "$OUT/scenes/nayer-64-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --eval-data fashion-mnist-scenes --method nayer --ratio "$r" --seed "$s"
+      cell "$OUT/scenes/muse-s-32-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --eval-data fashion-mnist-scenes --method muse-s --ratio "$r" --seed "$s"
+      cell "$OUT/scenes/muse-32-48-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --eval-data fashion-mnist-scenes --method muse --ratio "$r" --seed "$s"
+    done; done ;;
+  *) echo "usage: $0 a|b|b-ms|ablation|strong|scenes" >&2; exit 2 ;;
 esac
