@@ -1,4 +1,6 @@
-//! A progress-bar observer.
+//! A progress-bar observer. Where stderr is not a terminal (a log file, CI) the bars are
+//! hidden, so each finished phase prints one line instead: a background run still shows
+//! progress.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use muse::engine::Observer;
@@ -7,6 +9,7 @@ use muse::engine::Observer;
 #[derive(Default)]
 pub struct Bars {
     bar: Option<ProgressBar>,
+    name: String,
     loss_sum: f64,
     steps: usize,
 }
@@ -23,6 +26,7 @@ impl Observer for Bars {
         );
         bar.set_prefix(name.to_string());
         self.bar = Some(bar);
+        self.name = name.to_string();
         self.loss_sum = 0.0;
         self.steps = 0;
     }
@@ -40,6 +44,19 @@ impl Observer for Bars {
 
     fn phase_finished(&mut self) {
         if let Some(bar) = self.bar.take() {
+            if bar.is_hidden() && bar.position() > 0 {
+                let loss = match self.steps {
+                    0 => String::new(),
+                    n => format!(", mean loss {:.4}", self.loss_sum / n as f64),
+                };
+                let n = bar.position();
+                eprintln!(
+                    "{}: {n} step{}{loss} ({:.0} s)",
+                    self.name,
+                    if n == 1 { "" } else { "s" },
+                    bar.elapsed().as_secs_f64()
+                );
+            }
             // The run's own per-epoch line stays; the finished bar goes.
             bar.finish_and_clear();
         }

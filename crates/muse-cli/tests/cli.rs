@@ -27,6 +27,18 @@ fn a_tiny_run_writes_its_outputs_and_resumes_to_the_same_result() {
     ];
     let out = muse(&[&common[..], &["--out", straight.to_str().unwrap()]].concat());
     succeeded(&out);
+    // stderr is a pipe here, as in a log file: the hidden bars become one line per phase.
+    let err = String::from_utf8_lossy(&out.stderr);
+    for phase in [
+        "gen 8px: 3 steps, mean loss ",
+        "student: 3 steps, mean loss ",
+    ] {
+        assert!(
+            err.lines().any(|l| l.starts_with(phase)),
+            "{phase} in {err}"
+        );
+    }
+    assert!(!err.contains(": 0 steps"), "{err}");
     for f in [
         "config.json",
         "normalization.json",
