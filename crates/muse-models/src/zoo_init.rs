@@ -56,9 +56,7 @@ impl ZooInit {
     pub(crate) fn is_default(self) -> bool {
         !self.he_fan_out && self.head == HeadInit::Default
     }
-}
 
-impl ZooInit {
     /// Re-draws `model`'s parameters the way the zoo does (nothing for Burn's default).
     pub(crate) fn apply<M: Module>(self, model: M) -> M {
         if self.is_default() {
