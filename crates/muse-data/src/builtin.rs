@@ -74,8 +74,8 @@ pub fn fashion_mnist_scenes(split: Split) -> SceneConfig {
         canvas: 64,
         min_side: 20,
         seed: match split {
-            Split::Train => 0x5CE4_E5_7241,
-            Split::Test => 0x5CE4_E5_7E57,
+            Split::Train => 0x005C_E4E5_7241,
+            Split::Test => 0x005C_E4E5_7E57,
         },
     }
 }

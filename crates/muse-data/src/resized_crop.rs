@@ -136,7 +136,10 @@ mod tests {
             height: 2,
             width: 2,
         };
-        let out = resized_crop(x, &[win]).into_data().to_vec::<f32>().unwrap();
+        let out = resized_crop(x, &[win])
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         // Bilinear ×2 without corner alignment: the source coordinate of output column j is
         // (j + 0.5) / 2 − 0.5, clamped: 0, 0.25, 0.75, 1 → row [6, 6.25, 6.75, 7].
         let row = |a: f32, b: f32| [a, a + 0.25 * (b - a), a + 0.75 * (b - a), b];

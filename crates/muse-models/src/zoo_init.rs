@@ -127,7 +127,7 @@ mod tests {
     use crate::arch::{AnyClassifier, ClassifierConfig};
 
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().to_vec::<f32>().unwrap()
+        t.into_data().try_to_vec::<f32>().unwrap()
     }
 
     fn std(v: &[f32]) -> f64 {
