@@ -62,6 +62,17 @@ pub fn test_data(data: &str, side: Option<usize>) -> Result<Loaded> {
     Ok(loaded)
 }
 
+/// The training split of `data` (a built-in name or a path), resized to `side` when given and
+/// different.
+pub fn train_data(data: &str, side: Option<usize>) -> Result<Loaded> {
+    let mut loaded = load(data, Split::Train, side.unwrap_or(224) as u32)
+        .with_context(|| format!("loading the training split of `{data}`"))?;
+    if let Some(side) = side {
+        loaded.data = loaded.data.resized(side)?;
+    }
+    Ok(loaded)
+}
+
 /// Runs `muse eval`.
 pub fn run(args: Args) -> Result<()> {
     let card =

@@ -3,11 +3,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
-use muse::data::{Split, load};
+use anyhow::{Result, bail};
 use muse::engine::{Images, grid, save_png};
 
-use crate::eval::test_data;
+use crate::eval::{test_data, train_data};
 
 /// Arguments of `muse show-data`.
 #[derive(clap::Args)]
@@ -38,16 +37,7 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--count and --cols must be at least 1");
     }
     let loaded = if args.train {
-        let mut train = load(
-            &args.data,
-            Split::Train,
-            args.image_size.unwrap_or(224) as u32,
-        )
-        .with_context(|| format!("loading the training split of `{}`", args.data))?;
-        if let Some(side) = args.image_size {
-            train.data = train.data.resized(side)?;
-        }
-        train
+        train_data(&args.data, args.image_size)?
     } else {
         test_data(&args.data, args.image_size)?
     };

@@ -4,11 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use muse::data::{Split, load};
 use muse::engine::{ModelCard, SupervisedConfig, evaluate, train_supervised};
 use muse::models::{Arch, ClassifierConfig, save_model};
 
-use crate::eval::test_data;
+use crate::eval::{test_data, train_data};
 use crate::progress::Bars;
 
 /// Arguments of `muse train-teacher`.
@@ -85,15 +84,7 @@ fn check_out(out: &std::path::Path, force: bool) -> Result<()> {
 /// Runs `muse train-teacher`.
 pub fn run(args: Args) -> Result<()> {
     check_out(&args.out, args.force)?;
-    let mut train = load(
-        &args.data,
-        Split::Train,
-        args.image_size.unwrap_or(224) as u32,
-    )
-    .with_context(|| format!("loading the training split of `{}`", args.data))?;
-    if let Some(side) = args.image_size {
-        train.data = train.data.resized(side)?;
-    }
+    let train = train_data(&args.data, args.image_size)?;
     let test = test_data(&args.data, args.image_size)?;
     let [c, h, w] = train.data.shape();
     eprintln!(

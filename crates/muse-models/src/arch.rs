@@ -155,11 +155,13 @@ impl ClassifierConfig {
     /// ResNets; PyTorch's defaults for the CIFAR ResNet-18/34 and LeNet-5): a student trained
     /// with the zoo's SGD recipe depends on it.
     pub fn init(&self, device: &Device) -> Result<AnyClassifier, ModelError> {
-        Ok(ZooInit::of(self.arch).apply(self.build(device)?))
+        Ok(ZooInit::of(self.arch).apply(self.shell(device)?))
     }
 
-    /// The network with Burn's default initialisation.
-    fn build(&self, device: &Device) -> Result<AnyClassifier, ModelError> {
+    /// The network with Burn's lazily drawn default parameters: the shape for weights about to
+    /// be loaded (nothing is drawn unless read), where [`init`](Self::init) would draw every
+    /// convolution only to have it overwritten.
+    pub fn shell(&self, device: &Device) -> Result<AnyClassifier, ModelError> {
         let (k, c, w) = (self.num_classes, self.in_channels, self.width_mult);
         let resnet = |depth, stem| {
             ResNetConfig::new(depth, stem, k)

@@ -105,7 +105,7 @@ pub fn load_pytorch(
     path: &Path,
     device: &Device,
 ) -> Result<AnyClassifier, ModelError> {
-    let model = config.init(device)?;
+    let model = config.shell(device)?;
     let names = module_names(&model, config.arch)?;
     let rules: Vec<(String, String)> = names
         .iter()
@@ -141,7 +141,7 @@ pub fn load_classifier(
     device: &Device,
 ) -> Result<AnyClassifier, ModelError> {
     let model = if path.extension().is_some_and(|e| e == "bpk") {
-        crate::io::load_model(config.init(device)?, path)?
+        crate::io::load_model(config.shell(device)?, path)?
     } else {
         load_pytorch(config, path, device)?
     };
