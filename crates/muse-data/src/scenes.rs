@@ -71,7 +71,18 @@ impl ImageDataset {
         let [c, h, w] = self.shape();
         config.validate([c, h, w])?;
         let n = config.canvas;
-        let mut pixels = vec![0u8; self.len() * n * n];
+        let bytes = self
+            .len()
+            .checked_mul(n * n)
+            .filter(|&b| b <= MAX_SCENE_BYTES)
+            .ok_or_else(|| {
+                DataError::InvalidArgument(format!(
+                    "{} scenes of {n}x{n} px exceed the {} GiB this builds in memory",
+                    self.len(),
+                    MAX_SCENE_BYTES >> 30
+                ))
+            })?;
+        let mut pixels = vec![0u8; bytes];
         for (i, scene) in pixels.chunks_exact_mut(n * n).enumerate() {
             let (image, _) = self.get(i).expect("index below len");
             let Placement { side, x, y } = config.placement(i);
@@ -92,6 +103,9 @@ impl ImageDataset {
         )
     }
 }
+
+/// The most pixel bytes [`ImageDataset::scenes`] allocates (60,000 scenes of 64 px take 0.23 GiB).
+const MAX_SCENE_BYTES: usize = 8 << 30;
 
 /// A draw uniform in `0..n` (`n` ≥ 1) from a SplitMix64 stream: fixed here, so a data set built
 /// from a seed is the same on every machine and with every `rand` version.
@@ -208,5 +222,21 @@ mod tests {
                 Err(DataError::InvalidArgument(_))
             ));
         }
+        // 9,000 items on a 1,024 px canvas would be 8.8 GiB: refused before allocating.
+        let many = ImageDataset::new(
+            vec![0; 9_000 * 4],
+            vec![0; 9_000],
+            [1, 2, 2],
+            (0..10).map(|d| d.to_string()).collect(),
+            "test".into(),
+        )
+        .unwrap();
+        let config = SceneConfig {
+            canvas: 1024,
+            min_side: 2,
+            seed: 0,
+        };
+        let err = many.scenes(&config).unwrap_err();
+        assert!(err.to_string().contains("GiB"), "{err}");
     }
 }
