@@ -25,6 +25,9 @@ MUSE=${MUSE:-target/release/muse}
 SEEDS=${SEEDS:-"0 1"}
 RATIOS=${RATIOS:-"0.01 0.05"}
 OUT=${OUT:-runs/results}
+# The strong cells' folder: session 8 (the zoo's initialisation) wrote runs/results/strong8, so
+# that the cells of sessions 5-7 (Burn's init) in runs/results/strong are not taken as done.
+STRONG=${STRONG:-strong8}
 EXTRA=()
 [ -n "${EPOCHS:-}" ] && EXTRA+=(--epochs "$EPOCHS")
 
@@ -82,25 +85,25 @@ case "${1:-a}" in
     L=crates/muse-cli/assets/teacher-lenet5-fashion-mnist.bpk
     for s in $SEEDS; do
       # NAYER's harness: WRN-16-1 → WRN-16-1, 1%, 16 epochs (NAYER's code: 83.95%, 565 s).
-      cell "$OUT/strong/nayer-wrn-r0.01-e16-s$s" --teacher "$T" --eval-data fashion-mnist --method nayer --ratio 0.01 --epochs 16 --seed "$s"
+      cell "$OUT/$STRONG/nayer-wrn-r0.01-e16-s$s" --teacher "$T" --eval-data fashion-mnist --method nayer --ratio 0.01 --epochs 16 --seed "$s"
       # ... and at 5%, 40 epochs (NAYER's code: 88.30%, 2,154 s).
-      cell "$OUT/strong/nayer-wrn-r0.05-e40-s$s" --teacher "$T" --eval-data fashion-mnist --method nayer --ratio 0.05 --epochs 40 --seed "$s"
+      cell "$OUT/$STRONG/nayer-wrn-r0.05-e40-s$s" --teacher "$T" --eval-data fashion-mnist --method nayer --ratio 0.05 --epochs 40 --seed "$s"
       # The defaults of every method (student, epochs, ratio: the preset's), on the full test
       # set; the LeNet-5 teacher is the one the preset was not tuned on.
-      cell "$OUT/strong/muse-default-s$s" --teacher "$T" --eval-data fashion-mnist --method muse --seed "$s"
-      cell "$OUT/strong/lenet5-muse-default-s$s" --teacher "$L" --eval-data fashion-mnist --seed "$s"
-      cell "$OUT/strong/muse-s-default-s$s" --teacher "$T" --eval-data fashion-mnist --method muse-s --seed "$s"
-      cell "$OUT/strong/nayer-default-s$s" --teacher "$T" --eval-data fashion-mnist --method nayer --seed "$s"
-      cell "$OUT/strong/muse-no-ed-s$s" --teacher "$T" --eval-data fashion-mnist --method muse --no-ed --seed "$s"
+      cell "$OUT/$STRONG/muse-default-s$s" --teacher "$T" --eval-data fashion-mnist --method muse --seed "$s"
+      cell "$OUT/$STRONG/lenet5-muse-default-s$s" --teacher "$L" --eval-data fashion-mnist --seed "$s"
+      cell "$OUT/$STRONG/muse-s-default-s$s" --teacher "$T" --eval-data fashion-mnist --method muse-s --seed "$s"
+      cell "$OUT/$STRONG/nayer-default-s$s" --teacher "$T" --eval-data fashion-mnist --method nayer --seed "$s"
+      cell "$OUT/$STRONG/muse-no-ed-s$s" --teacher "$T" --eval-data fashion-mnist --method muse --no-ed --seed "$s"
       # The default with the student-quantile radii rule (r_o = median of the student's
       # projected distances after each student epoch; config = muse-default's + radii_rule).
-      cell "$OUT/strong/muse-edq50-s$s" --config "docs/results/strong/muse-edq50-s$s/config.json" --eval-data fashion-mnist
+      cell "$OUT/$STRONG/muse-edq50-s$s" --config "docs/results/strong/muse-edq50-s$s/config.json" --eval-data fashion-mnist
       # NAYER's harness on a PyTorch-trained teacher (the kind NAYER's 83.95% was measured on):
       #   python3 scripts/train_teacher_pytorch.py --arch wrn16-1 --epochs 4 --out runs/teachers/wrn16-1-pt.pth
       # (needs torch; 91.24% top-1). Skipped when the file is absent.
       PT=${TEACHERPT:-runs/teachers/wrn16-1-pt.pth}
       if [ -f "$PT" ]; then
-        cell "$OUT/strong/nayer-ptteacher-r0.01-e16-s$s" --teacher "$PT" --arch wrn16-1 --normalization fashion-mnist --eval-data fashion-mnist --labels text --method nayer --ratio 0.01 --epochs 16 --seed "$s"
+        cell "$OUT/$STRONG/nayer-ptteacher-r0.01-e16-s$s" --teacher "$PT" --arch wrn16-1 --normalization fashion-mnist --eval-data fashion-mnist --labels text --method nayer --ratio 0.01 --epochs 16 --seed "$s"
       fi
     done ;;
   scenes)
