@@ -9,7 +9,7 @@ use clap::Parser;
 use muse::data::{Loaded, Normalization};
 use muse::engine::{
     DistillConfig, Distiller, EngineError, LabelEmbeddingSource, Method, ModelCard, ModelSpec,
-    default_ratio, evaluate, preset,
+    default_method, default_ratio, evaluate, preset,
 };
 use muse::models::{Arch, save_model};
 
@@ -46,7 +46,8 @@ pub struct Args {
     /// Student channel multiplier.
     #[arg(long)]
     student_width: Option<f64>,
-    /// muse (several low resolutions), muse-s (one), nayer (native, no CAM, no ED).
+    /// muse (several low resolutions), muse-s (one), nayer (native, no CAM, no ED). Default: the
+    /// preset's (fashion-mnist: nayer, measured best at 28 px; others: muse), or the --config's.
     #[arg(long, value_parser = values::method())]
     method: Option<Method>,
     /// Data ratio d_r: the pool holds d_r·N native-image equivalents (0.05 = 5%). Default: the
@@ -117,7 +118,6 @@ struct TeacherSpec {
 
 /// Builds the config of a new run from preset/file and flags.
 fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, String)> {
-    let method = args.method.unwrap_or(Method::Muse);
     let (mut c, name) = match &args.config {
         Some(path) => {
             let c = read_config_file(path)?;
@@ -134,6 +134,7 @@ fn build_config(args: &Args, teacher: &TeacherSpec) -> Result<(DistillConfig, St
                 .clone()
                 .unwrap_or_else(|| "fashion-mnist".into());
             let ratio = args.ratio.unwrap_or_else(|| default_ratio(&name));
+            let method = args.method.unwrap_or_else(|| default_method(&name));
             (preset(&name, method, ratio)?, name)
         }
     };
@@ -737,6 +738,25 @@ mod tests {
             names(&args(&[]), "fashion-mnist", 100),
             None,
             "a 100-class teacher: not these"
+        );
+    }
+
+    #[test]
+    fn the_method_defaults_to_the_presets_measured_choice_and_a_flag_overrides_it() {
+        let foreign = TeacherSpec {
+            weights: "t.pth".into(),
+            card: None,
+        };
+        let method = |extra: &[&str]| build_config(&args(extra), &foreign).unwrap().0.method;
+        assert_eq!(method(&[]), Method::Nayer, "fashion-mnist: nayer");
+        assert_eq!(method(&["--method", "muse"]), Method::Muse);
+        let wide = ["--preset", "fashion-mnist-64"];
+        assert_eq!(method(&wide), Method::Muse, "other presets: muse");
+        let (c, _) = build_config(&args(&[]), &foreign).unwrap();
+        assert_eq!(
+            c.generation.resolutions,
+            vec![28],
+            "nayer generates at the native side"
         );
     }
 }

@@ -681,6 +681,9 @@ mod tests {
     fn student_quantile_radii_follow_the_student_and_start_the_game() {
         let mut config = tiny_config(Method::Muse, vec![12], vec![6]);
         config.radii_rule = RadiiRule::StudentQuantile { quantile: 0.5 };
+        // The presets leave L_AED off; the game needs its weight (the paper's 5).
+        assert_eq!(config.generation.weights.aed, 0.0);
+        config.generation.weights.aed = 5.0;
         let mut d = distiller_from(config);
         let warm = d.run_epoch(None, &mut Silent).unwrap();
         let paper = Radii::from_embeddings(d.label_embeddings().unwrap().rows()).unwrap();

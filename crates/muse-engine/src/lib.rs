@@ -45,7 +45,7 @@ pub use label_embedding::{LabelEmbeddingSource, LabelEmbeddings};
 pub use observer::{Observer, Silent};
 pub use pictures::{Images, colormap, grid, normalized_maps, save_png};
 pub use pool::{Shard, SyntheticPool, pool_capacities, quantize};
-pub use presets::{PRESETS, default_ratio, preset};
+pub use presets::{PRESETS, default_method, default_ratio, preset};
 pub use schedule::{LrSchedule, StudentOptimizer, warmup_cosine};
 pub use student::{StudentContext, StudentLosses, student_step};
 pub use supervised::{SupervisedConfig, cosine_lr, train_supervised};
