@@ -327,6 +327,7 @@ fn main() {
                     cam_target: CamTarget::Full(1.0),
                     radii,
                     adversarial: true,
+                    bn_skip_last: 0,
                     crop_padding: (0.125 * res as f64).round() as usize,
                     flip: rc.flip,
                     lr: 4e-3,

@@ -78,6 +78,11 @@ pub struct GenerationSettings {
     pub ngf: usize,
     /// NAYER's BN-statistics momentum (0 disables).
     pub bn_momentum: f64,
+    /// Leave the teacher's last this many BatchNorm layers out of `L_BN` (0: all, the paper).
+    /// Deep layers of a teacher fed small images see 2×2 or 1×1 maps, whose batch statistics
+    /// differ from the running ones even on real data (docs/results.md, setting (c)).
+    #[serde(default)]
+    pub bn_skip_last: usize,
     /// CAM target map.
     pub cam_target: CamTarget,
     /// Loss weights of Eq. 11.

@@ -347,6 +347,7 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
                     cam_target: cfg.generation.cam_target,
                     radii,
                     adversarial: epoch >= cfg.warmup_epochs,
+                    bn_skip_last: cfg.generation.bn_skip_last,
                     crop_padding: (cfg.augment.crop_fraction * res as f64).round() as usize,
                     flip: cfg.augment.flip,
                     lr: cfg.generation.lr,

@@ -78,6 +78,8 @@ pub struct GenerationContext<'a, T: Classifier, S: Classifier> {
     pub radii: Radii,
     /// Whether the adversarial term is on (it is off during warm-up).
     pub adversarial: bool,
+    /// The teacher's last BatchNorm layers left out of `L_BN` (0: none).
+    pub bn_skip_last: usize,
     /// Random-crop padding of the synthesis-time augmentation.
     pub crop_padding: usize,
     /// Random horizontal flips of the synthesis-time augmentation.
@@ -135,7 +137,19 @@ pub fn generation_iteration<T: Classifier, S: Classifier>(
         let xn = ctx.normalization.apply(aug)?;
         let t = ctx.teacher.forward_taps(xn.clone(), BnStats::Record);
         let ce = cross_entropy(t.logits.clone(), y.clone())?;
-        let bn = bn_momentum.loss(&t.bn)?;
+        let mut taps = t.bn;
+        let layers = taps.len();
+        if ctx.bn_skip_last >= layers {
+            return Err(EngineError::InvalidConfig {
+                field: "generation.bn_skip_last",
+                reason: format!(
+                    "leaves out {} of the teacher's {layers} BatchNorm layers; at least one must stay in L_BN",
+                    ctx.bn_skip_last
+                ),
+            });
+        }
+        taps.truncate(layers - ctx.bn_skip_last);
+        let bn = bn_momentum.loss(&taps)?;
         let mut total = ce.clone() * w.ce + bn.clone() * w.bn;
         let zero = Tensor::<1>::zeros([1], device);
         let (mut cam_t, mut adv_t, mut aed_t) = (zero.clone(), zero.clone(), zero);
@@ -186,7 +200,7 @@ pub fn generation_iteration<T: Classifier, S: Classifier>(
         if best.as_ref().is_none_or(|(_, l)| losses.total < l.total) {
             best = Some((x.detach(), losses));
         }
-        last_taps = t.bn;
+        last_taps = taps;
         let grads = GradientsParams::from_grads(total.backward(), &generator);
         generator = optim.step(ctx.lr, generator, grads);
     }
@@ -248,6 +262,7 @@ mod tests {
                 outer: 0.1,
             },
             adversarial: true,
+            bn_skip_last: 0,
             crop_padding: 1,
             flip: false,
             lr: 4e-3,
@@ -279,5 +294,82 @@ mod tests {
             3,
             "one average per teacher BatchNorm"
         );
+    }
+
+    #[test]
+    fn bn_skip_last_leaves_the_deepest_layers_out_of_l_bn_and_refuses_skipping_all() {
+        let device = muse_device::autodiff_device();
+        let teacher = tiny_teacher(&device).frozen();
+        let student = tiny_student(&device).frozen();
+        let f_y = Tensor::<2>::random([3, 8], Distribution::Default, &device);
+        let generator = GeneratorConfig::new(8, 3, 8, 1, 6)
+            .with_ngf(4)
+            .with_noise_dim(16)
+            .init(&device)
+            .unwrap();
+        let norm = Normalization::identity(1);
+        let weights = GeneratorLossWeights::new().with_aed(0.0);
+        let run = |skip: usize| {
+            let ctx = GenerationContext {
+                teacher: &teacher,
+                student: &student,
+                projection: None,
+                label_embeddings: &f_y,
+                normalization: &norm,
+                weights: &weights,
+                cam_target: CamTarget::Full(1.0),
+                radii: Radii {
+                    inner: 0.05,
+                    outer: 0.1,
+                },
+                adversarial: false,
+                bn_skip_last: skip,
+                crop_padding: 0,
+                flip: false,
+                lr: 4e-3,
+            };
+            let mut mmt = BnMomentum::new(0.9);
+            let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+            device.seed(7); // the noisy layers' re-draw
+            let out = generation_iteration(
+                generator.clone(),
+                &ctx,
+                &[0, 1, 2],
+                1,
+                &mut mmt,
+                &mut rng,
+                &device,
+            );
+            out.map(|o| (o.images, o.losses, mmt.average().map(|a| a.len())))
+        };
+        // One step, the same noise: the same images (to the last bits) reach the teacher each time, so the loss
+        // with the deepest layers left out is the full one minus their (positive) terms, and the
+        // teacher's own L_BN on those images, over the kept layers, is the reference.
+        let (images, all, n_all) = run(0).unwrap();
+        let (images_1, first_two, n_two) = run(1).unwrap();
+        let gap = values(images.clone())
+            .iter()
+            .zip(values(images_1))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(gap < 1e-5, "the same images up to summation order: {gap}");
+        assert_eq!((n_all, n_two), (Some(3), Some(2)), "the average follows");
+        let taps = teacher.forward_taps(images, BnStats::Record).bn;
+        let want = |k: usize| values(muse_losses::bn_statistics(&taps[..k]).unwrap())[0];
+        assert!(
+            (all.bn - want(3)).abs() <= 1e-4 * want(3),
+            "{} vs {}",
+            all.bn,
+            want(3)
+        );
+        assert!((first_two.bn - want(2)).abs() <= 1e-4 * want(2));
+        assert!(first_two.bn < all.bn);
+        match run(3) {
+            Err(EngineError::InvalidConfig { field, reason }) => {
+                assert_eq!(field, "generation.bn_skip_last");
+                assert!(reason.contains("3 of the teacher's 3"), "{reason}");
+            }
+            other => panic!("expected a config error, got {:?}", other.map(|o| o.1)),
+        }
     }
 }

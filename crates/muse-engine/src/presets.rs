@@ -348,6 +348,7 @@ pub fn preset(name: &str, method: Method, ratio: f64) -> Result<DistillConfig, E
             ngf: s.ngf,
             reinit_every: s.reinit_every,
             bn_momentum: 0.9,
+            bn_skip_last: 0,
             cam_target: CamTarget::Full(1.0),
             // L_AED off (α_aed = 0, paper: 5): with the paper's radii rule and MiniLM class
             // names it is exactly 0 in every epoch of every run, and with the student-quantile
