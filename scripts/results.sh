@@ -88,6 +88,9 @@ case "${1:-a}" in
       cell "$OUT/$STRONG/nayer-wrn-r0.01-e16-s$s" --teacher "$T" --eval-data fashion-mnist --method nayer --ratio 0.01 --epochs 16 --seed "$s"
       # ... and at 5%, 40 epochs (NAYER's code: 88.30%, 2,154 s).
       cell "$OUT/$STRONG/nayer-wrn-r0.05-e40-s$s" --teacher "$T" --eval-data fashion-mnist --method nayer --ratio 0.05 --epochs 40 --seed "$s"
+      # muse and muse-s on the 1% harness's settings, for their wall time beside nayer's.
+      cell "$OUT/$STRONG/muse-wrn-r0.01-e16-s$s" --teacher "$T" --eval-data fashion-mnist --method muse --ratio 0.01 --epochs 16 --seed "$s"
+      cell "$OUT/$STRONG/muse-s-wrn-r0.01-e16-s$s" --teacher "$T" --eval-data fashion-mnist --method muse-s --ratio 0.01 --epochs 16 --seed "$s"
       # The defaults of every method (student, epochs, ratio: the preset's), on the full test
       # set; the LeNet-5 teacher is the one the preset was not tuned on.
       cell "$OUT/$STRONG/muse-default-s$s" --teacher "$T" --eval-data fashion-mnist --method muse --seed "$s"
@@ -123,6 +126,15 @@ case "${1:-a}" in
       cell "$OUT/scenes/nayer-64-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --eval-data fashion-mnist-scenes --method nayer --ratio "$r" --seed "$s"
       cell "$OUT/scenes/muse-s-32-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --eval-data fashion-mnist-scenes --method muse-s --ratio "$r" --seed "$s"
       cell "$OUT/scenes/muse-32-48-r$r-s$s" --preset fashion-mnist-64 --teacher "$T" --eval-data fashion-mnist-scenes --method muse --ratio "$r" --seed "$s"
-    done; done ;;
+    done; done
+    # The CAM ablation (muse-s at 32 px, where the CAM map is 1x1; 1%, seeds 0-1) and the BN
+    # term: alpha_bn 1 instead of 10, and layer 4's five BatchNorms left out of L_BN (their
+    # configs: the seed-0 muse-s cell's, with that one change).
+    for s in $SEEDS; do
+      cell "$OUT/scenes/muse-s-32-r0.01-nocam-s$s" --preset fashion-mnist-64 --teacher "$T" --eval-data fashion-mnist-scenes --method muse-s --ratio 0.01 --seed "$s" --no-cam
+    done
+    cell "$OUT/scenes/muse-s-32-r0.01-abn1-s0" --config docs/results/scenes/configs/muse-s-32-r0.01-abn1-s0.json --eval-data fashion-mnist-scenes
+    cell "$OUT/scenes/muse-s-32-r0.01-bnskip5-s0" --config docs/results/scenes/configs/muse-s-32-r0.01-bnskip5-s0.json --eval-data fashion-mnist-scenes
+    ;;
   *) echo "usage: $0 a|b|b-ms|ablation|strong|scenes" >&2; exit 2 ;;
 esac
