@@ -27,6 +27,11 @@ fn student_tensors(run: &Path) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// Epochs a run directory has finished (its `metrics.jsonl` lines; 0 before the first).
+fn epochs_done(run: &Path) -> usize {
+    std::fs::read_to_string(run.join("metrics.jsonl")).map_or(0, |m| m.lines().count())
+}
+
 /// A small deterministic generator (the test must fail the same way twice).
 struct Lcg(u64);
 
@@ -80,11 +85,14 @@ fn a_run_killed_at_random_moments_ends_as_an_uninterrupted_one() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // The first kills come early (before any checkpoint), later ones anywhere in the run;
-        // after ten kills the run is left to finish.
+        // The first kills come early (before any checkpoint), later ones anywhere in what is
+        // left of the run (scaled by the epochs still to go, so that a kill lands even when the
+        // uninterrupted run was timed on a busier machine); after ten kills the run is left to
+        // finish.
         if kills < 10 {
             let span = if kills < 3 { 0.2 } else { 0.6 };
-            std::thread::sleep(full.mul_f64(span * rng.unit()));
+            let left = 1.0 - epochs_done(&killed) as f64 / 8.0;
+            std::thread::sleep(full.mul_f64(span * left * rng.unit()));
             if child.try_wait().unwrap().is_none() {
                 child.kill().unwrap(); // SIGKILL
                 kills += 1;
