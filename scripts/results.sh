@@ -134,7 +134,10 @@ case "${1:-a}" in
       cell "$OUT/scenes/muse-s-32-r0.01-nocam-s$s" --preset fashion-mnist-64 --teacher "$T" --eval-data fashion-mnist-scenes --method muse-s --ratio 0.01 --seed "$s" --no-cam
     done
     cell "$OUT/scenes/muse-s-32-r0.01-abn1-s0" --config docs/results/scenes/configs/muse-s-32-r0.01-abn1-s0.json --eval-data fashion-mnist-scenes
-    cell "$OUT/scenes/muse-s-32-r0.01-bnskip5-s0" --config docs/results/scenes/configs/muse-s-32-r0.01-bnskip5-s0.json --eval-data fashion-mnist-scenes
+    for s in 0 1; do
+      cell "$OUT/scenes/muse-s-32-r0.01-bnskip5-s$s" --config "docs/results/scenes/configs/muse-s-32-r0.01-bnskip5-s$s.json" --eval-data fashion-mnist-scenes
+    done
+    cell "$OUT/scenes/nayer-64-r0.01-bnskip5-s0" --config docs/results/scenes/configs/nayer-64-r0.01-bnskip5-s0.json --eval-data fashion-mnist-scenes
     ;;
   *) echo "usage: $0 a|b|b-ms|ablation|strong|scenes" >&2; exit 2 ;;
 esac
