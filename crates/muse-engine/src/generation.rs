@@ -342,9 +342,10 @@ mod tests {
             );
             out.map(|o| (o.images, o.losses, mmt.average().map(|a| a.len())))
         };
-        // One step, the same noise: the same images (to the last bits) reach the teacher each time, so the loss
-        // with the deepest layers left out is the full one minus their (positive) terms, and the
-        // teacher's own L_BN on those images, over the kept layers, is the reference.
+        // One step, the same noise: the same images (to the last bits) reach the teacher each
+        // time, so the loss with the deepest layers left out is the full one minus their
+        // (positive) terms, and the teacher's own L_BN on those images, over the kept layers,
+        // is the reference.
         let (images, all, n_all) = run(0).unwrap();
         let (images_1, first_two, n_two) = run(1).unwrap();
         let gap = values(images.clone())
