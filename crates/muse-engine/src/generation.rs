@@ -231,31 +231,32 @@ mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn an_iteration_trains_the_generator_only_and_keeps_the_best_batch() {
-        let device = muse_device::autodiff_device();
-        let teacher = tiny_teacher(&device).frozen();
-        let student = tiny_student(&device).frozen();
-        let projection = LinearConfig::new(student.embedding_dim(), 8)
-            .init(&device)
-            .freeze();
-        let f_y = Tensor::<2>::random([3, 8], Distribution::Default, &device);
-        let generator = GeneratorConfig::new(8, 3, 8, 1, 6)
+    /// A generator of 6 images of 8 px for 8-dim label embeddings.
+    fn tiny_generator(device: &Device) -> Generator {
+        GeneratorConfig::new(8, 3, 8, 1, 6)
             .with_ngf(4)
             .with_noise_dim(16)
-            .init(&device)
-            .unwrap();
-        let fc_before = values(generator.fc.weight.val());
-        let teacher_before = values(teacher.head().weight.val());
-        let norm = Normalization::identity(1);
-        let weights = GeneratorLossWeights::new();
-        let ctx = GenerationContext {
-            teacher: &teacher,
-            student: &student,
-            projection: Some(&projection),
-            label_embeddings: &f_y,
-            normalization: &norm,
-            weights: &weights,
+            .init(device)
+            .unwrap()
+    }
+
+    /// The tests' context: radii (0.05, 0.1), a `Full(1)` CAM target, adversarial on, every
+    /// BatchNorm in L_BN, 1 px crops, no flips.
+    fn context<'a, T: Classifier, S: Classifier>(
+        teacher: &'a T,
+        student: &'a S,
+        projection: Option<&'a Linear>,
+        label_embeddings: &'a Tensor<2>,
+        normalization: &'a Normalization,
+        weights: &'a GeneratorLossWeights,
+    ) -> GenerationContext<'a, T, S> {
+        GenerationContext {
+            teacher,
+            student,
+            projection,
+            label_embeddings,
+            normalization,
+            weights,
             cam_target: CamTarget::Full(1.0),
             radii: Radii {
                 inner: 0.05,
@@ -266,7 +267,24 @@ mod tests {
             crop_padding: 1,
             flip: false,
             lr: 4e-3,
-        };
+        }
+    }
+
+    #[test]
+    fn an_iteration_trains_the_generator_only_and_keeps_the_best_batch() {
+        let device = muse_device::autodiff_device();
+        let teacher = tiny_teacher(&device).frozen();
+        let student = tiny_student(&device).frozen();
+        let projection = LinearConfig::new(student.embedding_dim(), 8)
+            .init(&device)
+            .freeze();
+        let f_y = Tensor::<2>::random([3, 8], Distribution::Default, &device);
+        let generator = tiny_generator(&device);
+        let fc_before = values(generator.fc.weight.val());
+        let teacher_before = values(teacher.head().weight.val());
+        let norm = Normalization::identity(1);
+        let weights = GeneratorLossWeights::new();
+        let ctx = context(&teacher, &student, Some(&projection), &f_y, &norm, &weights);
         let mut mmt = BnMomentum::new(0.9);
         let mut rng = rand::rngs::StdRng::seed_from_u64(0);
         let out = generation_iteration(
@@ -302,31 +320,15 @@ mod tests {
         let teacher = tiny_teacher(&device).frozen();
         let student = tiny_student(&device).frozen();
         let f_y = Tensor::<2>::random([3, 8], Distribution::Default, &device);
-        let generator = GeneratorConfig::new(8, 3, 8, 1, 6)
-            .with_ngf(4)
-            .with_noise_dim(16)
-            .init(&device)
-            .unwrap();
+        let generator = tiny_generator(&device);
         let norm = Normalization::identity(1);
         let weights = GeneratorLossWeights::new().with_aed(0.0);
         let run = |skip: usize| {
             let ctx = GenerationContext {
-                teacher: &teacher,
-                student: &student,
-                projection: None,
-                label_embeddings: &f_y,
-                normalization: &norm,
-                weights: &weights,
-                cam_target: CamTarget::Full(1.0),
-                radii: Radii {
-                    inner: 0.05,
-                    outer: 0.1,
-                },
                 adversarial: false,
                 bn_skip_last: skip,
                 crop_padding: 0,
-                flip: false,
-                lr: 4e-3,
+                ..context(&teacher, &student, None, &f_y, &norm, &weights)
             };
             let mut mmt = BnMomentum::new(0.9);
             let mut rng = rand::rngs::StdRng::seed_from_u64(0);
