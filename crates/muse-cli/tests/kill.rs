@@ -85,14 +85,21 @@ fn a_run_killed_at_random_moments_ends_as_an_uninterrupted_one() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // The first kills come early (before any checkpoint), later ones anywhere in what is
-        // left of the run (scaled by the epochs still to go, so that a kill lands even when the
-        // uninterrupted run was timed on a busier machine); after ten kills the run is left to
-        // finish.
+        // The first kills come early (before any checkpoint, timed from the uninterrupted
+        // run); later ones at a random epoch still to come, found by watching the run's
+        // metrics, plus a random part of an epoch, so that they land whatever the machine's
+        // speed; after ten kills the run is left to finish.
         if kills < 10 {
-            let span = if kills < 3 { 0.2 } else { 0.6 };
-            let left = 1.0 - epochs_done(&killed) as f64 / 8.0;
-            std::thread::sleep(full.mul_f64(span * left * rng.unit()));
+            if kills < 3 {
+                std::thread::sleep(full.mul_f64(0.2 * rng.unit()));
+            } else {
+                let done = epochs_done(&killed).min(7);
+                let target = done + ((8 - done) as f64 * rng.unit()) as usize;
+                while epochs_done(&killed) < target && child.try_wait().unwrap().is_none() {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                std::thread::sleep(full.mul_f64(rng.unit() / 16.0));
+            }
             if child.try_wait().unwrap().is_none() {
                 child.kill().unwrap(); // SIGKILL
                 kills += 1;
