@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::DistillConfig;
 use crate::error::EngineError;
 use crate::evaluate::{Accuracy, evaluate};
-use crate::generation::{GenerationContext, GeneratorLosses, generation_iteration};
+use crate::generation::{GenerationContext, GeneratorLosses, check_bn_skip, generation_iteration};
 use crate::label_embedding::{LabelEmbeddingSource, LabelEmbeddings};
 use crate::observer::Observer;
 use crate::pool::{SyntheticPool, pool_capacities};
@@ -110,6 +110,19 @@ impl<T: Classifier, S: Classifier> Distiller<T, S> {
             config.native_resolution,
             config.native_resolution,
         ])?;
+        if config.generation.bn_skip_last > 0 {
+            // Count the teacher's BatchNorms on a probe batch before any work (a frozen clone:
+            // the teacher's running statistics must not see the probe).
+            let (c, l) = (config.channels, config.native_resolution);
+            let probe = Tensor::<4>::zeros([2, c, l, l], device);
+            let layers = teacher
+                .clone()
+                .frozen()
+                .forward_taps(probe, BnStats::Record)
+                .bn
+                .len();
+            check_bn_skip(config.generation.bn_skip_last, layers)?;
+        }
         let label_embeddings = match &config.label_embedding {
             LabelEmbeddingSource::File(path) => Some(LabelEmbeddings::load(path, k)?),
             LabelEmbeddingSource::ClassCenter => None,
@@ -665,6 +678,39 @@ mod tests {
         assert!(!(0..50).any(|e| reinit_due(e, 2, 0)), "0 turns it off");
         let due: Vec<usize> = (0..8).filter(|&e| reinit_due(e, 0, 3)).collect();
         assert_eq!(due, vec![3, 6]);
+    }
+
+    #[test]
+    fn leaving_out_every_teacher_batchnorm_is_refused_before_any_work() {
+        let device = muse_device::autodiff_device();
+        let mut config = tiny_config(Method::Muse, vec![12], vec![6]);
+        config.generation.bn_skip_last = 3; // the tiny teacher has three
+        let (teacher, student) = (tiny_teacher(&device), tiny_student(&device));
+        let norm = Normalization::identity(1);
+        match Distiller::new(config.clone(), teacher, student, norm.clone(), &device) {
+            Err(EngineError::InvalidConfig { field, reason }) => {
+                assert_eq!(field, "generation.bn_skip_last");
+                assert!(reason.contains("3 of the teacher's 3"), "{reason}");
+            }
+            Err(e) => panic!("expected a config error, got {e}"),
+            Ok(_) => panic!("expected a config error, got a distiller"),
+        }
+        config.generation.bn_skip_last = 2;
+        let (teacher, student) = (tiny_teacher(&device), tiny_student(&device));
+        let running = |t: &muse_models::AnyClassifier| -> Vec<Vec<f32>> {
+            let x = Tensor::<4>::ones([2, 1, 12, 12], &device);
+            let taps = t.clone().frozen().forward_taps(x, BnStats::Record).bn;
+            taps.into_iter()
+                .map(|tap| tap.running_mean.into_data().try_to_vec::<f32>().unwrap())
+                .collect()
+        };
+        let before = running(&teacher);
+        let d = Distiller::new(config, teacher, student, norm, &device).unwrap();
+        assert_eq!(
+            running(d.teacher()),
+            before,
+            "the probe left the statistics alone"
+        );
     }
 
     #[test]

@@ -98,6 +98,20 @@ pub struct Generated {
     pub losses: GeneratorLosses,
 }
 
+/// Checks that leaving the last `skip` of a teacher's `layers` BatchNorms out of `L_BN` keeps
+/// at least one in.
+pub(crate) fn check_bn_skip(skip: usize, layers: usize) -> Result<(), EngineError> {
+    if skip >= layers {
+        return Err(EngineError::InvalidConfig {
+            field: "generation.bn_skip_last",
+            reason: format!(
+                "leaves out {skip} of the teacher's {layers} BatchNorm layers; at least one must stay in L_BN"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Runs one generation iteration: re-initialises the noisy layers, builds a new Adam, takes
 /// `steps` steps on the pseudo labels `labels`, updates the BN-statistics momentum with the
 /// last step's statistics, and returns the lowest-loss batch.
@@ -139,15 +153,7 @@ pub fn generation_iteration<T: Classifier, S: Classifier>(
         let ce = cross_entropy(t.logits.clone(), y.clone())?;
         let mut taps = t.bn;
         let layers = taps.len();
-        if ctx.bn_skip_last >= layers {
-            return Err(EngineError::InvalidConfig {
-                field: "generation.bn_skip_last",
-                reason: format!(
-                    "leaves out {} of the teacher's {layers} BatchNorm layers; at least one must stay in L_BN",
-                    ctx.bn_skip_last
-                ),
-            });
-        }
+        check_bn_skip(ctx.bn_skip_last, layers)?;
         taps.truncate(layers - ctx.bn_skip_last);
         let bn = bn_momentum.loss(&taps)?;
         let mut total = ce.clone() * w.ce + bn.clone() * w.bn;
