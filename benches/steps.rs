@@ -3,7 +3,7 @@
 //! - `teacher`: the frozen teacher's forward with every tap (logits, embedding, feature map,
 //!   BatchNorm statistics), no gradient;
 //! - `generator`: one generator step: G forward → augmentation → frozen teacher with taps →
-//!   frozen student + projection → CE + BN + CAM + adversarial KL + AED → backward → Adam step
+//!   frozen student → CE + BN + CAM + adversarial KL (L_AED off, as in the presets) → backward → Adam step
 //!   (`generation_iteration` with one step: it also re-draws the noisy layers, as every
 //!   iteration does);
 //! - `student`: one student step: pool batch → augmentation → teacher → student + projection →
@@ -312,7 +312,8 @@ fn main() {
         if a.step == "all" || a.step == "generator" {
             let frozen_student = student.clone().freeze();
             let frozen_projection = projection.clone().freeze();
-            let mut weights = GeneratorLossWeights::new();
+            // The presets' weights: L_AED off for every method (α_aed = 0; docs/method.md).
+            let mut weights = GeneratorLossWeights::new().with_aed(0.0);
             if rc.nayer {
                 (weights.cam, weights.aed, weights.adv) = (0.0, 0.0, 1.33);
             }

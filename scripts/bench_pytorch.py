@@ -231,9 +231,8 @@ def main():
                         w = teacher.head().weight[y]  # [b, C]
                         cam = torch.einsum("bc,bchw->bhw", w, fmap)
                         l_cam = F.relu(1.0 - cam).mean()
-                        d = ((projection(s_emb) - f_y[y]) ** 2).mean(1)
-                        aed = F.relu(r_o - d).mean()
-                        loss = 0.5 * ce + 10 * bn + 0.1 * l_cam + 1.3 * adv + 5 * aed
+                        # L_AED off, as in the presets (alpha_aed = 0; the engine skips it).
+                        loss = 0.5 * ce + 10 * bn + 0.1 * l_cam + 1.3 * adv
                     opt.zero_grad()
                     loss.backward()
                     opt.step()
