@@ -9,10 +9,12 @@
 //! muse export --model runs/x/student.bpk --format safetensors
 //! muse eval --model runs/x/student.bpk --data fashion-mnist
 //! muse plot runs/x                               # pictures/training.png from metrics.jsonl
+//! muse compare runs/a runs/b --out ab.png        # top-1 against wall time, and a table
 //! muse show-data --data fashion-mnist-scenes --out scenes.png
 //! ```
 
 mod card;
+mod compare;
 mod distill;
 mod embed_labels;
 mod embedded;
@@ -55,6 +57,9 @@ enum Command {
     /// Draw a run's `pictures/training.png` again from its `metrics.jsonl` (e.g. a run made
     /// before the plot existed).
     Plot(plots::Args),
+    /// Compare runs: top-1 against wall-clock time in one picture, and a table of final, best
+    /// and equal-wall-time top-1.
+    Compare(compare::Args),
     /// Draw a data set's first images as a grid (PNG).
     ShowData(show_data::Args),
     /// List the presets.
@@ -70,6 +75,7 @@ fn main() {
         Command::Eval(args) => eval::run(args),
         Command::Export(args) => export::run(args),
         Command::Plot(args) => plots::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::ShowData(args) => show_data::run(args),
         Command::Presets => {
             for (name, what) in muse::engine::PRESETS {

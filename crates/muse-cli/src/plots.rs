@@ -3,7 +3,7 @@
 //! values and legends. Drawn with `plotters` into a buffer; the text uses the DejaVu Sans that
 //! ships inside the binary, so a fresh machine without fonts draws the same picture.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use anyhow::{Context, Result};
@@ -22,16 +22,7 @@ pub struct Args {
 
 /// Runs `muse plot`.
 pub fn run(args: Args) -> Result<()> {
-    let metrics = args.run.join("metrics.jsonl");
-    let text = std::fs::read_to_string(&metrics).with_context(|| metrics.display().to_string())?;
-    let history = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| {
-            serde_json::from_str::<EpochMetrics>(l)
-                .with_context(|| format!("{}:{}: not an epoch record", metrics.display(), i + 1))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let history = read_history(&args.run)?;
     let summary = args.run.join("summary.json");
     let teacher = std::fs::read(&summary)
         .ok()
@@ -47,11 +38,24 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
+/// The epoch records of the run in `run` (its `metrics.jsonl`), each line checked.
+pub(crate) fn read_history(run: &Path) -> Result<Vec<EpochMetrics>> {
+    let metrics = run.join("metrics.jsonl");
+    let text = std::fs::read_to_string(&metrics).with_context(|| metrics.display().to_string())?;
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str::<EpochMetrics>(l)
+                .with_context(|| format!("{}:{}: not an epoch record", metrics.display(), i + 1))
+        })
+        .collect()
+}
+
 const FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const WIDTH: u32 = 1200;
 const HEIGHT: u32 = 450;
 
-fn register() {
+pub(crate) fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are a valid TrueType font (checked by the test below); should they not be,
