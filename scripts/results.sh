@@ -10,6 +10,8 @@
 #                                      # (WRN-16-1 teacher; LeNet-5 as the untuned teacher)
 #   bash scripts/results.sh scenes     # issue 12: fashion-mnist-scenes, an ImageNet-style
 #                                      # teacher, its accuracy per side, then the grid
+#   PYTHON=.../python SEEDS="0 1 2 3" bash scripts/results.sh nayer-reference
+#                                      # NAYER's own code on the PyTorch teacher (1% harness)
 #
 # Sections a, b, b-ms and ablation were measured with the presets of sessions 1-4 (AdamW,
 # S = 10·d_r, no flips); run today they use the current presets and give other numbers.
@@ -143,6 +145,28 @@ case "${1:-a}" in
       cell "$OUT/scenes/muse-s-32-r0.01-bnskip5-s$s" --config "docs/results/scenes/configs/muse-s-32-r0.01-bnskip5-s$s.json" --eval-data fashion-mnist-scenes
     done
     cell "$OUT/scenes/nayer-64-r0.01-bnskip5-s0" --config docs/results/scenes/configs/nayer-64-r0.01-bnskip5-s0.json --eval-data fashion-mnist-scenes
+    # The grid at equal pixels per generation loop (64 x 64^2 px for every method: nayer 64 at
+    # 64 px, muse-s 256 at 32 / 114 at 48, muse 128 at 32 + 57 at 48), 30 epochs, layer 4's
+    # BatchNorms out of L_BN for every method; configs in docs/results/scenes/configs/grid-*.
+    # Compare them with `muse compare` (top-1 against wall time, equal-time column).
+    for s in $SEEDS; do for m in nayer-64 muse-s-32 muse-32-48 muse-s-48; do
+      cell "$OUT/scenes/grid-$m-r0.01-e30-s$s" --config "docs/results/scenes/configs/grid-$m-r0.01-e30-s$s.json" --eval-data fashion-mnist-scenes
+    done; done
     ;;
-  *) echo "usage: $0 a|b|b-ms|ablation|strong|scenes" >&2; exit 2 ;;
+  nayer-reference)
+    # NAYER's own code on the 10-epoch PyTorch teacher with the 1% harness's settings
+    # (scripts/nayer_reference.py; needs torch: PYTHON=/path/to/python-with-torch).
+    PYTHON=${PYTHON:-python3}
+    PT10=${TEACHERPT10:-runs/teachers/wrn16-1-pt-e10.pth}
+    NAYER_REPO=${NAYER_REPO:-/tmp/nayer}
+    [ -d "$NAYER_REPO/datafree" ] || { echo "NAYER's code is not in $NAYER_REPO (git clone https://github.com/tmtuan1307/NAYER $NAYER_REPO)" >&2; exit 2; }
+    LABELS=$OUT/fashion-mnist-labels.safetensors
+    [ -f "$LABELS" ] || "$MUSE" embed-labels --names fashion-mnist --out "$LABELS"
+    for s in $SEEDS; do
+      d=$OUT/nayer-reference/r0.01-e16-s$s
+      [ -f "$d/metrics.jsonl" ] && [ "$(wc -l < "$d/metrics.jsonl")" -ge 16 ] && { echo "done: $d"; continue; }
+      "$PYTHON" scripts/nayer_reference.py --nayer-repo "$NAYER_REPO" --teacher "$PT10" --labels "$LABELS" \
+        --ratio 0.01 --epochs 16 --seed "$s" --out "$d" | tail -1
+    done ;;
+  *) echo "usage: $0 a|b|b-ms|ablation|strong|scenes|nayer-reference" >&2; exit 2 ;;
 esac
