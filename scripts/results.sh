@@ -152,6 +152,10 @@ case "${1:-a}" in
     for s in $SEEDS; do for m in nayer-64 muse-s-32 muse-32-48 muse-s-48; do
       cell "$OUT/scenes/grid-$m-r0.01-e30-s$s" --config "docs/results/scenes/configs/grid-$m-r0.01-e30-s$s.json" --eval-data fashion-mnist-scenes
     done; done
+    # Equal wall time: nayer with the epochs that end where muse-s's 30 end (15: ~550 s).
+    for s in $SEEDS; do
+      cell "$OUT/scenes/grid-nayer-64-r0.01-e15-s$s" --config "docs/results/scenes/configs/grid-nayer-64-r0.01-e15-s$s.json" --eval-data fashion-mnist-scenes
+    done
     ;;
   nayer-reference)
     # NAYER's own code on the 10-epoch PyTorch teacher with the 1% harness's settings
