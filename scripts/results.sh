@@ -156,6 +156,9 @@ case "${1:-a}" in
     for s in $SEEDS; do
       cell "$OUT/scenes/grid-nayer-64-r0.01-e15-s$s" --config "docs/results/scenes/configs/grid-nayer-64-r0.01-e15-s$s.json" --eval-data fashion-mnist-scenes
     done
+    # Why muse-s wins: muse-s at 32 px with nayer's image count (600, batch 64: a quarter of
+    # the pixel budget, the same loops and epochs as nayer).
+    cell "$OUT/scenes/grid-muse-s-32-600img-e30-s0" --config docs/results/scenes/configs/grid-muse-s-32-600img-e30-s0.json --eval-data fashion-mnist-scenes
     ;;
   nayer-reference)
     # NAYER's own code on the 10-epoch PyTorch teacher with the 1% harness's settings
