@@ -751,7 +751,12 @@ mod tests {
         assert_eq!(method(&[]), Method::Nayer, "fashion-mnist: nayer");
         assert_eq!(method(&["--method", "muse"]), Method::Muse);
         let wide = ["--preset", "fashion-mnist-64"];
-        assert_eq!(method(&wide), Method::Muse, "other presets: muse");
+        assert_eq!(method(&wide), Method::MuseS, "fashion-mnist-64: muse-s");
+        assert_eq!(
+            method(&["--preset", "digits"]),
+            Method::Muse,
+            "other presets: muse"
+        );
         let (c, _) = build_config(&args(&[]), &foreign).unwrap();
         assert_eq!(
             c.generation.resolutions,
