@@ -93,7 +93,6 @@ DEVIATIONS from NAYER's code, and why:
 import argparse
 import ast
 import contextlib
-import gzip
 import io
 import json
 import math
@@ -111,8 +110,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pytorch_parity import build  # noqa: E402
+from train_teacher_pytorch import idx  # noqa: E402  (the Fashion-MNIST IDX reader)
 
-FMNIST = "/usr/share/datasets/fashion-mnist"
 MEAN, STD = 0.2860, 0.3530
 _OrigDataLoader = torch.utils.data.DataLoader
 
@@ -313,14 +312,6 @@ def nayer_wrn_init(model):
             m.bias.data.zero_()
 
 
-def idx(name):
-    with gzip.open(os.path.join(FMNIST, name)) as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic == 2051:
-        h, w = struct.unpack(">II", data[8:16])
-        return np.frombuffer(data, np.uint8, offset=16).reshape(n, 1, h, w)
-    return np.frombuffer(data, np.uint8, offset=8).astype(np.int64)
 
 
 def load_safetensors(path, name="embeddings"):

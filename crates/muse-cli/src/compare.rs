@@ -10,7 +10,7 @@ use image::RgbImage;
 use muse::engine::EpochMetrics;
 use plotters::prelude::*;
 
-use crate::plots::{read_history, register};
+use crate::plots::{draw_legend, read_history, register};
 
 /// Arguments of `muse compare`.
 #[derive(clap::Args)]
@@ -193,14 +193,7 @@ pub fn picture(curves: &[Curve], at: f64) -> Result<RgbImage, String> {
                 .draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
                 .map_err(|e| e.to_string())?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font(("sans-serif", 14))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight).map_err(|e| e.to_string())?;
         root.present().map_err(|e| e.to_string())?;
     }
     RgbImage::from_raw(WIDTH, HEIGHT, buf).ok_or_else(|| "picture buffer size".into())
