@@ -93,6 +93,7 @@ DEVIATIONS from NAYER's code, and why:
 import argparse
 import ast
 import contextlib
+import importlib
 import io
 import json
 import math
@@ -162,36 +163,27 @@ class _Compose:
 
 def install_stubs(log):
     used = []
-    try:
-        import PIL.Image  # noqa: F401
-    except ImportError:
-        pil = types.ModuleType("PIL")
-        pil.Image = types.ModuleType("PIL.Image")
-        sys.modules["PIL"], sys.modules["PIL.Image"] = pil, pil.Image
-        used.append("PIL.Image (placeholder)")
-    try:
-        from torchvision import transforms  # noqa: F401
-    except ImportError:
-        tv = types.ModuleType("torchvision")
-        tv.transforms = types.ModuleType("torchvision.transforms")
-        tv.transforms.Compose = _Compose
-        sys.modules["torchvision"], sys.modules["torchvision.transforms"] = tv, tv.transforms
-        used.append("torchvision.transforms.Compose")
-    try:
-        from kornia import augmentation  # noqa: F401
-    except ImportError:
-        ko = types.ModuleType("kornia")
-        ko.augmentation = types.ModuleType("kornia.augmentation")
-        ko.augmentation.RandomCrop = _KorniaRandomCrop
-        ko.augmentation.RandomHorizontalFlip = _KorniaRandomHorizontalFlip
-        sys.modules["kornia"], sys.modules["kornia.augmentation"] = ko, ko.augmentation
-        used.append("kornia.augmentation.RandomCrop/RandomHorizontalFlip")
+    for parent, child, attrs, what in (
+        ("PIL", "Image", {}, "PIL.Image (placeholder)"),
+        ("torchvision", "transforms", {"Compose": _Compose}, "torchvision.transforms.Compose"),
+        ("kornia", "augmentation",
+         {"RandomCrop": _KorniaRandomCrop, "RandomHorizontalFlip": _KorniaRandomHorizontalFlip},
+         "kornia.augmentation.RandomCrop/RandomHorizontalFlip"),
+    ):
+        try:
+            importlib.import_module(f"{parent}.{child}")
+        except ImportError:
+            top, sub = types.ModuleType(parent), types.ModuleType(f"{parent}.{child}")
+            for name, value in attrs.items():
+                setattr(sub, name, value)
+            setattr(top, child, sub)
+            sys.modules[parent], sys.modules[f"{parent}.{child}"] = top, sub
+            used.append(what)
     log(f"stubs: {', '.join(used) if used else 'none (real packages found)'}")
 
 
 def import_nayer(repo):
     """Registers datafree & sub-packages without running their __init__ (deviation 2)."""
-    import importlib
     sys.path.insert(0, repo)
     for name in ("datafree", "datafree.utils", "datafree.models", "datafree.synthesis"):
         m = types.ModuleType(name)
