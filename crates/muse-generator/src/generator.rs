@@ -5,10 +5,10 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::nn::{BatchNorm, BatchNormConfig, LeakyReluConfig, Linear, LinearConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor};
-use muse_kernels::batch_norm;
+use muse_kernels::{Activation, batch_norm, batch_norm_act};
 
 use crate::error::GeneratorError;
 use crate::spectral::SnConv2d;
@@ -194,9 +194,9 @@ impl Generator {
         let s = self.resolution / 4;
         let x = self.fc.forward(z).reshape([b, self.wide, s, s]); // [b, 128, h/4, w/4]
         let x = batch_norm(&self.bn0, x);
-        let lrelu = LeakyReluConfig::new().with_negative_slope(0.2).init();
-        let x = lrelu.forward(batch_norm(&self.bn1, self.conv1.forward(upsample2(x)))); // [b, 128, h/2, w/2]
-        let x = lrelu.forward(batch_norm(&self.bn2, self.conv2.forward(upsample2(x)))); // [b, 64, h, w]
+        let lrelu = Activation::LeakyRelu(0.2);
+        let x = batch_norm_act(&self.bn1, self.conv1.forward(upsample2(x)), lrelu); // [b, 128, h/2, w/2]
+        let x = batch_norm_act(&self.bn2, self.conv2.forward(upsample2(x)), lrelu); // [b, 64, h, w]
         let x = sigmoid(self.conv3.forward(x)); // [b, c, h, w]
         Ok(match &self.out_bn {
             Some(bn) => batch_norm(bn, x),

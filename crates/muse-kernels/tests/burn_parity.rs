@@ -220,3 +220,50 @@ fn inference_batch_norm_and_channel_moments_match_burn() {
     let gr = ((rmean * w.clone()).sum() + (rvar * w.clone() * w).sum()).backward();
     assert!(max_rel(xm.grad(&gm).unwrap(), xr.grad(&gr).unwrap()) < 1e-4);
 }
+
+/// `batch_norm_act` with ReLU and LeakyReLU(0.2), in training mode and on running statistics
+/// (with trainable gamma and beta), against Burn's batch norm followed by Burn's activation:
+/// outputs and the gradients of input, gamma and beta.
+#[test]
+fn fused_activations_match_burns_batch_norm_then_activation() {
+    use burn::tensor::activation::leaky_relu;
+    use muse_kernels::Activation;
+    let device: Device = muse_device::autodiff_device();
+    device.seed(13);
+    let x0 = Tensor::<4>::random([4, 5, 6, 7], Distribution::Normal(0.5, 2.0), &device);
+    let r = Tensor::<4>::random([4, 5, 6, 7], Distribution::Normal(0.0, 1.0), &device);
+    for (act, slope) in [(Activation::Relu, 0.0), (Activation::LeakyRelu(0.2), 0.2)] {
+        for training in [true, false] {
+            let mut bn = bn_layer(5, &device);
+            if !training {
+                let _ = bn.forward(x0.clone()); // non-trivial running statistics
+                bn.training = burn::module::Param::from_bool(false);
+            }
+            let run = |fast: bool| {
+                let x = x0.clone().detach().require_grad();
+                let y = if fast {
+                    muse_kernels::batch_norm_act(&bn, x.clone(), act)
+                } else {
+                    leaky_relu(bn.forward(x.clone()), slope)
+                };
+                let grads = (y.clone() * r.clone()).sum().backward();
+                let gx = x.grad(&grads).unwrap();
+                let gg = bn.gamma.val().grad(&grads).unwrap();
+                let gb = bn.beta.val().grad(&grads).unwrap();
+                (y.inner(), gx, gg, gb)
+            };
+            let (y1, gx1, gg1, gb1) = run(true);
+            let (y2, gx2, gg2, gb2) = run(false);
+            let case = format!("{act:?}, training {training}");
+            let negative = y2.clone().lower_elem(0.0).int().sum().into_scalar::<i64>();
+            assert!(
+                negative > 0 || slope == 0.0,
+                "{case}: no negative side tested"
+            );
+            assert!(max_rel(y1, y2) < 1e-4, "{case}: output");
+            assert!(max_rel(gx1, gx2) < 1e-3, "{case}: input gradient");
+            assert!(max_rel1(gg1, gg2) < 1e-3, "{case}: gamma gradient");
+            assert!(max_rel1(gb1, gb2) < 1e-3, "{case}: beta gradient");
+        }
+    }
+}

@@ -51,6 +51,6 @@ pub use pytorch::{
 };
 pub use resnet::{ResNet, ResNetConfig, ResNetDepth, Stage, Stem};
 pub use resnet_blocks::{BasicBlock, Bottleneck, ResBlock};
-pub use taps::{BnStats, BnTap, TapRecorder, Taps, bn_forward};
+pub use taps::{BnStats, BnTap, TapRecorder, Taps, bn_forward, bn_relu_forward};
 pub use vgg::{Vgg, VggBlock, VggConfig};
 pub use wrn::{WideResNet, WideResNetConfig, WrnBlock, WrnGroup, WrnVariant};

@@ -6,7 +6,6 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::MaxPool2d;
 use burn::nn::{BatchNorm, Linear};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use muse_kernels::conv2d_module;
 
@@ -14,7 +13,7 @@ use crate::classifier::Classifier;
 use crate::error::ModelError;
 use crate::layers::{bn, conv, head, max_pool, scaled};
 use crate::resnet_blocks::{BasicBlock, Bottleneck, ResBlock};
-use crate::taps::{TapRecorder, bn_forward};
+use crate::taps::{TapRecorder, bn_relu_forward};
 
 /// Depth of a ResNet; each names a block type and a stage table.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -152,7 +151,7 @@ impl ResNetConfig {
 
 impl Classifier for ResNet {
     fn features(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        let mut x = relu(bn_forward(&self.bn1, conv2d_module(&self.conv1, x), rec));
+        let mut x = bn_relu_forward(&self.bn1, conv2d_module(&self.conv1, x), rec);
         if let Some(pool) = &self.maxpool {
             x = pool.forward(x);
         }

@@ -9,7 +9,7 @@ use burn::tensor::{Device, Tensor};
 use muse_kernels::conv2d_module;
 
 use crate::layers::{ConvBn, bn, conv};
-use crate::taps::{TapRecorder, bn_forward};
+use crate::taps::{TapRecorder, bn_forward, bn_relu_forward};
 
 fn shortcut(projection: &Option<ConvBn>, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
     match projection {
@@ -53,11 +53,7 @@ impl BasicBlock {
     /// - `x`: `[batch, c_in, h, w]`
     /// - output: `[batch, width, h/stride, w/stride]`
     pub fn forward(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        let out = relu(bn_forward(
-            &self.bn1,
-            conv2d_module(&self.conv1, x.clone()),
-            rec,
-        ));
+        let out = bn_relu_forward(&self.bn1, conv2d_module(&self.conv1, x.clone()), rec);
         let out = bn_forward(&self.bn2, conv2d_module(&self.conv2, out), rec);
         relu(out + shortcut(&self.shortcut, x, rec))
     }
@@ -104,12 +100,8 @@ impl Bottleneck {
     /// - `x`: `[batch, c_in, h, w]`
     /// - output: `[batch, 4·width, h/stride, w/stride]`
     pub fn forward(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        let out = relu(bn_forward(
-            &self.bn1,
-            conv2d_module(&self.conv1, x.clone()),
-            rec,
-        ));
-        let out = relu(bn_forward(&self.bn2, conv2d_module(&self.conv2, out), rec));
+        let out = bn_relu_forward(&self.bn1, conv2d_module(&self.conv1, x.clone()), rec);
+        let out = bn_relu_forward(&self.bn2, conv2d_module(&self.conv2, out), rec);
         let out = bn_forward(&self.bn3, conv2d_module(&self.conv3, out), rec);
         relu(out + shortcut(&self.shortcut, x, rec))
     }

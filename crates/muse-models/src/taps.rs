@@ -6,7 +6,7 @@
 
 use burn::nn::BatchNorm;
 use burn::tensor::Tensor;
-use muse_kernels::{batch_norm, channel_moments};
+use muse_kernels::{Activation, batch_norm_act, channel_moments};
 
 /// Statistics of one `BatchNorm2d` layer for one forward pass.
 ///
@@ -86,6 +86,24 @@ pub struct Taps {
 /// - `x`: `[batch, channels, height, width]`
 /// - output: same as `x`
 pub fn bn_forward(bn: &BatchNorm, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
+    bn_act_forward(bn, x, Activation::Identity, rec)
+}
+
+/// `relu(bn_forward(bn, x, rec))`, the ReLU fused into the batch norm's passes.
+///
+/// # Shapes
+/// - `x`: `[batch, channels, height, width]`
+/// - output: same as `x`
+pub fn bn_relu_forward(bn: &BatchNorm, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
+    bn_act_forward(bn, x, Activation::Relu, rec)
+}
+
+fn bn_act_forward(
+    bn: &BatchNorm,
+    x: Tensor<4>,
+    act: Activation,
+    rec: &mut TapRecorder,
+) -> Tensor<4> {
     if rec.mode == BnStats::Record {
         let (mean, var) = channel_moments(x.clone());
         rec.bn.push(BnTap {
@@ -95,7 +113,7 @@ pub fn bn_forward(bn: &BatchNorm, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor
             running_var: bn.running_var.value().detach(),
         });
     }
-    batch_norm(bn, x)
+    batch_norm_act(bn, x, act)
 }
 
 #[cfg(test)]

@@ -5,14 +5,13 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::{BatchNorm, Linear};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use muse_kernels::conv2d_module;
 
 use crate::classifier::Classifier;
 use crate::error::ModelError;
 use crate::layers::{bn, conv, head, scaled};
-use crate::taps::{TapRecorder, bn_forward};
+use crate::taps::{TapRecorder, bn_relu_forward};
 
 /// Depth and widening factor of a Wide ResNet.
 #[derive(Config, Debug, Copy, PartialEq, Eq)]
@@ -86,13 +85,13 @@ impl WrnBlock {
     /// - `x`: `[batch, c_in, h, w]`
     /// - output: `[batch, c_out, h/stride, w/stride]`
     fn forward(&self, x: Tensor<4>, rec: &mut TapRecorder) -> Tensor<4> {
-        let pre = relu(bn_forward(&self.bn1, x.clone(), rec));
+        let pre = bn_relu_forward(&self.bn1, x.clone(), rec);
         let residual = match &self.shortcut {
             Some(sc) => conv2d_module(sc, pre.clone()),
             None => x,
         };
         let out = conv2d_module(&self.conv1, pre);
-        let out = relu(bn_forward(&self.bn2, out, rec));
+        let out = bn_relu_forward(&self.bn2, out, rec);
         conv2d_module(&self.conv2, out) + residual
     }
 }
@@ -154,7 +153,7 @@ impl Classifier for WideResNet {
                 x = block.forward(x, rec);
             }
         }
-        relu(bn_forward(&self.bn, x, rec))
+        bn_relu_forward(&self.bn, x, rec)
     }
 
     fn head(&self) -> &Linear {

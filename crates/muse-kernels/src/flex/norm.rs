@@ -1,6 +1,7 @@
 //! Batch normalisation: a Burn backend extension (`FastNormOps`) with the training-mode forward
-//! (batch statistics) and the per-channel moments of a tensor, both differentiable, on the
-//! kernels of [`crate::norm`].
+//! (batch statistics), the affine form (running statistics), each with its activation fused,
+//! and the per-channel moments of a tensor, all differentiable, on the kernels of
+//! [`crate::norm`].
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -19,14 +20,25 @@ use crate::norm::{self, NormGeometry};
 /// (callers check; see [`crate::batch_norm`]).
 #[backend_extension(Flex, Autodiff)]
 pub trait FastNormOps: Backend {
-    /// Training-mode batch norm: `(output, statistics)` where the statistics are `[2, channels]`
-    /// (batch mean, biased variance) and carry no gradient.
+    /// Training-mode batch norm followed by the activation of negative slope `slope` (1: none):
+    /// `(output, statistics)` where the statistics are `[2, channels]` (batch mean, biased
+    /// variance) and carry no gradient.
     fn fast_batch_norm_train(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
         epsilon: f64,
+        slope: f64,
     ) -> (FloatTensor<Self>, FloatTensor<Self>);
+
+    /// `act(x·scale + shift)` per channel (`scale`, `shift`: `[channels]`), differentiable in
+    /// all three: a batch norm on running statistics and its activation in one pass.
+    fn fast_scale_shift(
+        x: FloatTensor<Self>,
+        scale: FloatTensor<Self>,
+        shift: FloatTensor<Self>,
+        slope: f64,
+    ) -> FloatTensor<Self>;
 
     /// Per-channel batch mean and biased variance as `[2, channels]`, differentiable in `x`.
     fn fast_moments(x: FloatTensor<Self>) -> FloatTensor<Self>;
@@ -52,6 +64,7 @@ impl FastNormOps for Flex {
         gamma: FlexTensor,
         beta: FlexTensor,
         epsilon: f64,
+        slope: f64,
     ) -> (FlexTensor, FlexTensor) {
         let g = geometry(&x);
         let xs = values(&x);
@@ -64,8 +77,25 @@ impl FastNormOps for Flex {
             &mean,
             &var,
             epsilon,
+            slope as f32,
         );
         (tensor(y, x.shape().as_slice()), stats_tensor(mean, var))
+    }
+
+    fn fast_scale_shift(
+        x: FlexTensor,
+        scale: FlexTensor,
+        shift: FlexTensor,
+        slope: f64,
+    ) -> FlexTensor {
+        let y = norm::scale_shift(
+            &geometry(&x),
+            &values(&x),
+            &values(&scale),
+            &values(&shift),
+            slope as f32,
+        );
+        tensor(y, x.shape().as_slice())
     }
 
     fn fast_moments(x: FlexTensor) -> FlexTensor {
@@ -79,12 +109,13 @@ impl FastNormOps for Flex {
 struct BatchNormTrainBackward;
 
 impl Backward<Flex, 3> for BatchNormTrainBackward {
-    type State = (FlexTensor, FlexTensor, FlexTensor, f64);
+    /// Input, gamma, beta, statistics, epsilon, slope.
+    type State = (FlexTensor, FlexTensor, FlexTensor, FlexTensor, f64, f64);
 
     fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_gamma, node_beta] = ops.parents;
         let dy = grads.consume::<Flex>(&ops.node);
-        let (x, gamma, stats, epsilon) = ops.state;
+        let (x, gamma, beta, stats, epsilon, slope) = ops.state;
         let g = geometry(&x);
         let stats = values(&stats);
         let (mean, var) = stats.split_at(g.channels);
@@ -93,9 +124,11 @@ impl Backward<Flex, 3> for BatchNormTrainBackward {
             &values(&x),
             &values(&dy),
             &values(&gamma),
+            &values(&beta),
             mean,
             var,
             epsilon,
+            slope as f32,
         );
         if let Some(node) = node_x {
             grads.register::<Flex>(node.id, tensor(dx, x.shape().as_slice()));
@@ -105,6 +138,43 @@ impl Backward<Flex, 3> for BatchNormTrainBackward {
         }
         if let Some(node) = node_beta {
             grads.register::<Flex>(node.id, tensor(dbeta, &[g.channels]));
+        }
+    }
+}
+
+/// Backward of the affine form: gradients of input, scale and shift (the last two only when
+/// asked for: a frozen teacher's are not).
+#[derive(Debug)]
+struct ScaleShiftBackward;
+
+impl Backward<Flex, 3> for ScaleShiftBackward {
+    /// Input, scale, shift, slope.
+    type State = (FlexTensor, FlexTensor, FlexTensor, f64);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_scale, node_shift] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let (x, scale, shift, slope) = ops.state;
+        let g = geometry(&x);
+        let (dx, params) = norm::scale_shift_backward(
+            &g,
+            &values(&x),
+            &values(&dy),
+            &values(&scale),
+            &values(&shift),
+            slope as f32,
+            node_scale.is_some() || node_shift.is_some(),
+        );
+        if let Some(node) = node_x {
+            grads.register::<Flex>(node.id, tensor(dx, x.shape().as_slice()));
+        }
+        if let Some((dscale, dshift)) = params {
+            if let Some(node) = node_scale {
+                grads.register::<Flex>(node.id, tensor(dscale, &[g.channels]));
+            }
+            if let Some(node) = node_shift {
+                grads.register::<Flex>(node.id, tensor(dshift, &[g.channels]));
+            }
         }
     }
 }
@@ -136,24 +206,53 @@ impl<C: CheckpointStrategy> FastNormOps for Autodiff<Flex, C> {
         gamma: FloatTensor<Self>,
         beta: FloatTensor<Self>,
         epsilon: f64,
+        slope: f64,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
         let guards = [x.node(), gamma.node(), beta.node()];
-        let (xp, gp) = (x.into_primitive(), gamma.into_primitive());
+        let (xp, gp, bp) = (
+            x.into_primitive(),
+            gamma.into_primitive(),
+            beta.into_primitive(),
+        );
         let (y, stats) = <Flex as FastNormOps>::fast_batch_norm_train(
             xp.clone(),
             gp.clone(),
-            beta.into_primitive(),
+            bp.clone(),
             epsilon,
+            slope,
         );
         let y = match BatchNormTrainBackward
             .prepare::<C>(guards)
             .compute_bound()
             .stateful()
         {
-            OpsKind::Tracked(prep) => prep.finish((xp, gp, stats.clone(), epsilon), y),
+            OpsKind::Tracked(prep) => prep.finish((xp, gp, bp, stats.clone(), epsilon, slope), y),
             OpsKind::UnTracked(prep) => prep.finish(y),
         };
         (y, <FloatTensor<Self>>::new(stats)) // untracked: no gradient through the statistics
+    }
+
+    fn fast_scale_shift(
+        x: FloatTensor<Self>,
+        scale: FloatTensor<Self>,
+        shift: FloatTensor<Self>,
+        slope: f64,
+    ) -> FloatTensor<Self> {
+        let guards = [x.node(), scale.node(), shift.node()];
+        let (xp, sp, tp) = (
+            x.into_primitive(),
+            scale.into_primitive(),
+            shift.into_primitive(),
+        );
+        let y = <Flex as FastNormOps>::fast_scale_shift(xp.clone(), sp.clone(), tp.clone(), slope);
+        match ScaleShiftBackward
+            .prepare::<C>(guards)
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish((xp, sp, tp, slope), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
     }
 
     fn fast_moments(x: FloatTensor<Self>) -> FloatTensor<Self> {
@@ -187,15 +286,36 @@ fn split(stats: Tensor<2>) -> (Tensor<1>, Tensor<1>) {
 pub(crate) fn batch_norm_train<const D: usize>(
     bn: &BatchNorm,
     x: Tensor<D>,
+    slope: f64,
 ) -> (Tensor<D>, Tensor<1>, Tensor<1>) {
     let (y, stats) = <Dispatch as FastNormOps>::fast_batch_norm_train(
         x.into_dispatch(),
         bn.gamma.val().into_dispatch(),
         bn.beta.val().into_dispatch(),
         bn.epsilon,
+        slope,
     );
     let (mean, var) = split(Tensor::from_dispatch(stats).detach());
     (Tensor::from_dispatch(y), mean, var)
+}
+
+/// `act(x·scale + shift)` per channel, the activation of negative slope `slope` (1: none).
+///
+/// # Shapes
+/// - `x`: `[batch, channels, …]`; `scale`, `shift`: `[channels]`
+/// - output: like `x`
+pub(crate) fn scale_shift<const D: usize>(
+    x: Tensor<D>,
+    scale: Tensor<1>,
+    shift: Tensor<1>,
+    slope: f64,
+) -> Tensor<D> {
+    Tensor::from_dispatch(<Dispatch as FastNormOps>::fast_scale_shift(
+        x.into_dispatch(),
+        scale.into_dispatch(),
+        shift.into_dispatch(),
+        slope,
+    ))
 }
 
 /// Per-channel batch mean and biased variance, differentiable in `x`.
