@@ -8,7 +8,7 @@ use burn::module::{Module, Param};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig};
 use burn::tensor::activation::sigmoid;
 use burn::tensor::{Device, Distribution, Tensor};
-use muse_kernels::{Activation, batch_norm, batch_norm_act};
+use muse_kernels::{Activation, batch_norm, batch_norm_act, upsample_nearest2};
 
 use crate::error::GeneratorError;
 use crate::spectral::SnConv2d;
@@ -107,18 +107,6 @@ fn noisy_layers(config: &GeneratorConfig, device: &Device) -> Vec<Linear> {
         .collect()
 }
 
-/// Nearest-neighbour ×2 upsampling.
-///
-/// # Shapes
-/// - `x`: `[b, c, h, w]`
-/// - output: `[b, c, 2h, 2w]`
-fn upsample2(x: Tensor<4>) -> Tensor<4> {
-    let [b, c, h, w] = x.dims();
-    x.reshape([b, c, h, 1, w, 1])
-        .expand([b, c, h, 2, w, 2])
-        .reshape([b, c, 2 * h, 2 * w])
-}
-
 /// MUSE's generator for one resolution.
 #[derive(Module, Debug)]
 pub struct Generator {
@@ -195,8 +183,8 @@ impl Generator {
         let x = self.fc.forward(z).reshape([b, self.wide, s, s]); // [b, 128, h/4, w/4]
         let x = batch_norm(&self.bn0, x);
         let lrelu = Activation::LeakyRelu(0.2);
-        let x = batch_norm_act(&self.bn1, self.conv1.forward(upsample2(x)), lrelu); // [b, 128, h/2, w/2]
-        let x = batch_norm_act(&self.bn2, self.conv2.forward(upsample2(x)), lrelu); // [b, 64, h, w]
+        let x = batch_norm_act(&self.bn1, self.conv1.forward(upsample_nearest2(x)), lrelu); // [b, 128, h/2, w/2]
+        let x = batch_norm_act(&self.bn2, self.conv2.forward(upsample_nearest2(x)), lrelu); // [b, 64, h, w]
         let x = sigmoid(self.conv3.forward(x)); // [b, c, h, w]
         Ok(match &self.out_bn {
             Some(bn) => batch_norm(bn, x),
@@ -238,7 +226,10 @@ mod tests {
             TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 1, 2, 2]),
             &device,
         );
-        let y = upsample2(x).into_data().try_to_vec::<f32>().unwrap();
+        let y = upsample_nearest2(x)
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
         assert_eq!(
             y,
             vec![

@@ -5,6 +5,7 @@
 //!   `gemm` crate (the GEMM flex itself uses). Flex's own conv2d goes through an NHWC copy,
 //!   per-tile buffers and a scatter, and its weight gradient is a second convolution over
 //!   swapped tensors with one skinny GEMM per input channel;
+//! - nearest ×2 upsampling and its gradient, one pass each;
 //! - batch normalisation: the training-mode forward and backward in two passes each, the
 //!   inference form as one scale-and-shift, and differentiable per-channel moments (the BN
 //!   statistics taps), where Burn composes them from transposed copies and ~10 element-wise
@@ -23,6 +24,7 @@ pub mod conv;
 mod flex;
 mod gemm;
 pub mod norm;
+pub mod upsample;
 mod winograd;
 
 use burn::nn::conv::Conv2d;
@@ -190,6 +192,23 @@ pub fn batch_norm_act<const D: usize>(bn: &BatchNorm, x: Tensor<D>, act: Activat
     return flex::norm::scale_shift(x, scale, shift, act.slope());
     #[cfg(not(feature = "flex"))]
     act.apply(x * per_channel::<D>(scale) + per_channel::<D>(shift))
+}
+
+/// Nearest-neighbour ×2 upsampling: every pixel repeated in a 2×2 block (PyTorch's
+/// `Upsample(scale_factor=2)`), one pass forward and one backward on the flex kernels.
+///
+/// # Shapes
+/// - `x`: `[batch, channels, height, width]`
+/// - output: `[batch, channels, 2·height, 2·width]`
+pub fn upsample_nearest2(x: Tensor<4>) -> Tensor<4> {
+    #[cfg(feature = "flex")]
+    if fast_path(&x) {
+        return flex::upsample::upsample2(x);
+    }
+    let [b, c, h, w] = x.dims();
+    x.reshape([b, c, h, 1, w, 1])
+        .expand([b, c, h, 2, w, 2])
+        .reshape([b, c, 2 * h, 2 * w])
 }
 
 /// Per-channel batch mean and biased variance of `x`, differentiable in `x` (the batch

@@ -5,6 +5,7 @@
 
 pub(crate) mod conv;
 pub(crate) mod norm;
+pub(crate) mod upsample;
 
 use std::borrow::Cow;
 
