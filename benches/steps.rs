@@ -30,9 +30,9 @@
 
 use std::time::Instant;
 
-/// The CLI's allocator (crates/muse-cli/src/main.rs), so the steps are timed as a run runs them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// The CLI's allocator and its settings, so the steps are timed as a run runs them.
+#[path = "../crates/muse-cli/src/alloc.rs"]
+mod alloc;
 
 use muse::burn::module::Module;
 use muse::burn::nn::{Linear, LinearConfig};
@@ -267,6 +267,7 @@ fn report(a: &Args, setting: &str, step: &str, res: usize, batch: usize, ms: &[f
 }
 
 fn main() {
+    alloc::keep_freed_memory();
     let a = args();
     let device = muse_device::autodiff_device();
     let plain = muse_device::device();

@@ -13,6 +13,7 @@
 //! muse show-data --data fashion-mnist-scenes --out scenes.png
 //! ```
 
+mod alloc;
 mod card;
 mod compare;
 mod distill;
@@ -28,11 +29,6 @@ mod train_teacher;
 mod values;
 
 use clap::{Parser, Subcommand};
-
-/// mimalloc keeps freed tensor buffers for reuse; glibc's malloc unmaps the large ones and the
-/// next step faults them in again (25% of a WRN-16-1 student step, docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Data-free knowledge distillation with MUSE.
 #[derive(Parser)]
@@ -67,6 +63,7 @@ enum Command {
 }
 
 fn main() {
+    alloc::keep_freed_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::TrainTeacher(args) => train_teacher::run(args),

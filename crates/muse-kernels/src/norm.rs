@@ -122,17 +122,26 @@ pub fn affine(
         .unzip()
 }
 
+/// `pos` where `v > 0`, `other` elsewhere, without a branch: a branch on the sign of an
+/// activation mispredicts on half the values (measured: it made these passes scalar and the
+/// WRN student step 25% slower than Burn's three separate passes).
+#[inline(always)]
+fn if_positive(v: f32, pos: f32, other: f32) -> f32 {
+    let keep = u32::from(v > 0.0).wrapping_neg();
+    f32::from_bits((pos.to_bits() & keep) | (other.to_bits() & !keep))
+}
+
 /// The activation fused into a normalisation's pass: `v` for `v > 0`, `slope·v` otherwise
 /// (`slope` 1: none, 0: ReLU, 0.2: LeakyReLU(0.2)). NaN stays NaN.
 #[inline(always)]
 fn act(v: f32, slope: f32) -> f32 {
-    if v > 0.0 { v } else { v * slope }
+    if_positive(v, v, v * slope)
 }
 
 /// The derivative of [`act`] at the pre-activation `v` (ReLU's is 0 at 0, as in PyTorch).
 #[inline(always)]
 fn act_grad(v: f32, slope: f32) -> f32 {
-    if v > 0.0 { 1.0 } else { slope }
+    if_positive(v, 1.0, slope)
 }
 
 /// `y = act(x·scale + shift)` per channel, one pass: a batch norm in affine form
@@ -155,13 +164,17 @@ pub fn scale_shift(
         .enumerate()
         .for_each(|(i, (y, x))| {
             let c = i % g.channels;
-            let (s, t) = (scale[c], shift[c]);
+            // Locals, not captured references: the loop vectorises.
+            let (s, t, slope) = (scale[c], shift[c], slope);
             for (y, &x) in y.iter_mut().zip(x) {
                 *y = act(x * s + t, slope);
             }
         });
     y
 }
+
+/// `(dscale, dshift)`, `[channels]` each.
+pub type ScaleShiftGrads = (Vec<f32>, Vec<f32>);
 
 /// Gradients of [`scale_shift`]: `dx = dp·scale` with `dp = dy·act'(x·scale + shift)`, and,
 /// when `params` is set, `(dscale, dshift) = (Σ dp·x, Σ dp)` per channel (one more pass).
@@ -177,31 +190,55 @@ pub fn scale_shift_backward(
     shift: &[f32],
     slope: f32,
     params: bool,
-) -> (Vec<f32>, Option<(Vec<f32>, Vec<f32>)>) {
-    let mut dx = vec![0.0; x.len()];
-    let chunk = g.spatial.max(1);
-    dx.par_chunks_mut(chunk)
-        .zip(x.par_chunks(chunk).zip(dy.par_chunks(chunk)))
-        .enumerate()
-        .for_each(|(i, (dx, (x, dy)))| {
-            let c = i % g.channels;
-            let (s, t) = (scale[c], shift[c]);
-            for ((dx, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
-                *dx = dy * act_grad(x * s + t, slope) * s;
-            }
-        });
+) -> (Vec<f32>, Option<ScaleShiftGrads>) {
+    let mut dx = pre_activation_grad(g, x, dy, scale, shift, slope);
     let params = params.then(|| {
         let sums = g.per_channel(|n, c| {
             let r = g.range(n, c);
-            let (s, t) = (scale[c], shift[c]);
-            lane_sums(&x[r.clone()], &dy[r], |x, dy| {
-                let dp = f64::from(dy * act_grad(x * s + t, slope));
+            lane_sums(&x[r.clone()], &dx[r], |x, dp| {
+                let dp = f64::from(dp);
                 [dp * f64::from(x), dp]
             })
         });
         sums.iter().map(|&[a, b]| (a as f32, b as f32)).unzip()
     });
+    let chunk = g.spatial.max(1);
+    dx.par_chunks_mut(chunk).enumerate().for_each(|(i, dx)| {
+        let s = scale[i % g.channels];
+        dx.iter_mut().for_each(|d| *d *= s);
+    });
     (dx, params)
+}
+
+/// `dp = dy·act'(x·scale + shift)`, the gradient at the activation's input, in a new buffer
+/// (a copy of `dy` when there is no activation). Its own pass: folded into the per-channel
+/// sums, the sign test kept the compiler from vectorising them (measured: scalar code with a
+/// branch per value, and a student step 25% slower than Burn's separate passes).
+fn pre_activation_grad(
+    g: &NormGeometry,
+    x: &[f32],
+    dy: &[f32],
+    scale: &[f32],
+    shift: &[f32],
+    slope: f32,
+) -> Vec<f32> {
+    if slope == 1.0 {
+        return dy.to_vec();
+    }
+    let mut dp = vec![0.0; x.len()];
+    let chunk = g.spatial.max(1);
+    dp.par_chunks_mut(chunk)
+        .zip(x.par_chunks(chunk).zip(dy.par_chunks(chunk)))
+        .enumerate()
+        .for_each(|(i, (dp, (x, dy)))| {
+            let c = i % g.channels;
+            // Locals, not captured references: the loop vectorises.
+            let (s, t, slope) = (scale[c], shift[c], slope);
+            for ((dp, &x), &dy) in dp.iter_mut().zip(x).zip(dy) {
+                *dp = dy * act_grad(x * s + t, slope);
+            }
+        });
+    dp
 }
 
 /// `y = act((x − mean)·gamma/√(var + ε) + beta)` per channel (`slope` as in [`act`]).
@@ -248,30 +285,30 @@ pub fn normalize_backward(
         .map(|&v| 1.0 / (f64::from(v) + epsilon).sqrt())
         .collect();
     let (scale, shift) = affine(gamma, beta, mean, var, epsilon);
+    // dx first holds dp = dy·act'(pre), then the input gradient, in place.
+    let mut dx = pre_activation_grad(g, x, dy, &scale, &shift, slope);
     let sums = g.per_channel(|n, c| {
         let r = g.range(n, c);
-        let (mu, s, t) = (f64::from(mean[c]), scale[c], shift[c]);
-        lane_sums(&x[r.clone()], &dy[r], |x, dy| {
-            let dp = f64::from(dy * act_grad(x * s + t, slope));
+        let mu = f64::from(mean[c]);
+        lane_sums(&x[r.clone()], &dx[r], |x, dp| {
+            let dp = f64::from(dp);
             [dp, dp * (f64::from(x) - mu)]
         })
     });
     let dbeta: Vec<f64> = sums.iter().map(|s| s[0]).collect();
     let dgamma: Vec<f64> = sums.iter().zip(&inv).map(|(s, i)| s[1] * i).collect();
     let m = g.count();
-    let mut dx = vec![0.0; x.len()];
     let chunk = g.spatial.max(1);
     dx.par_chunks_mut(chunk)
-        .zip(x.par_chunks(chunk).zip(dy.par_chunks(chunk)))
+        .zip(x.par_chunks(chunk))
         .enumerate()
-        .for_each(|(i, (dx, (x, dy)))| {
+        .for_each(|(i, (dx, x))| {
             let c = i % g.channels;
             let k = (f64::from(gamma[c]) * inv[c]) as f32;
             let (mb, mg) = ((dbeta[c] / m) as f32, (dgamma[c] / m) as f32);
-            let (mu, iv, s, t) = (mean[c], inv[c] as f32, scale[c], shift[c]);
-            for ((dx, &x), &dy) in dx.iter_mut().zip(x).zip(dy) {
-                let dp = dy * act_grad(x * s + t, slope);
-                *dx = k * (dp - mb - (x - mu) * iv * mg);
+            let (mu, iv) = (mean[c], inv[c] as f32);
+            for (dx, &x) in dx.iter_mut().zip(x) {
+                *dx = k * (*dx - mb - (x - mu) * iv * mg);
             }
         });
     (
