@@ -135,6 +135,7 @@ pub enum Activation {
 
 impl Activation {
     /// The negative slope the kernels take: 1 for none, 0 for ReLU.
+    #[cfg(feature = "flex")]
     fn slope(self) -> f64 {
         match self {
             Activation::Identity => 1.0,
