@@ -457,79 +457,27 @@ mod tests {
     fn gradients_match_finite_differences() {
         let (gamma, beta, eps) = ([1.5f32, -0.5], [0.2f32, 0.1], 1e-3);
         let w: Vec<f32> = (0..8).map(|i| (i as f32 * 0.37).sin()).collect();
-        let h = 1e-2f32;
+        let weighted =
+            |y: Vec<f32>| -> f64 { y.iter().zip(&w).map(|(a, b)| f64::from(a * b)).sum() };
         let (m, v) = moments(&G, &X);
         for slope in [1.0, 0.0, 0.2] {
-            let loss = |x: &[f32], gamma: &[f32], beta: &[f32]| -> f64 {
+            let bn = |x: &[f32], gamma: &[f32], beta: &[f32]| {
                 let (m, v) = moments(&G, x);
-                let y = normalize(&G, x, gamma, beta, &m, &v, eps, slope);
-                y.iter().zip(&w).map(|(a, b)| f64::from(a * b)).sum()
+                weighted(normalize(&G, x, gamma, beta, &m, &v, eps, slope))
             };
             let (dx, dg, db) = normalize_backward(&G, &X, &w, &gamma, &beta, &m, &v, eps, slope);
-            for i in 0..8 {
-                let (mut p, mut q) = (X, X);
-                p[i] += h;
-                q[i] -= h;
-                let fd = (loss(&p, &gamma, &beta) - loss(&q, &gamma, &beta)) / f64::from(2.0 * h);
-                assert!(
-                    (fd - f64::from(dx[i])).abs() < 2e-3,
-                    "slope {slope} dx[{i}]: {fd} vs {}",
-                    dx[i]
-                );
-            }
-            for c in 0..2 {
-                let (mut p, mut q) = (gamma, gamma);
-                p[c] += h;
-                q[c] -= h;
-                let fd = (loss(&X, &p, &beta) - loss(&X, &q, &beta)) / f64::from(2.0 * h);
-                assert!(
-                    (fd - f64::from(dg[c])).abs() < 2e-3,
-                    "slope {slope} dgamma[{c}]"
-                );
-                let (mut p, mut q) = (beta, beta);
-                p[c] += h;
-                q[c] -= h;
-                let fd = (loss(&X, &gamma, &p) - loss(&X, &gamma, &q)) / f64::from(2.0 * h);
-                assert!(
-                    (fd - f64::from(db[c])).abs() < 2e-3,
-                    "slope {slope} dbeta[{c}]"
-                );
-            }
+            let case = format!("slope {slope}");
+            assert_finite_differences(&X, &dx, |x| bn(x, &gamma, &beta), &format!("{case} dx"));
+            assert_finite_differences(&gamma, &dg, |g| bn(&X, g, &beta), &format!("{case} dγ"));
+            assert_finite_differences(&beta, &db, |b| bn(&X, &gamma, b), &format!("{case} dβ"));
             let (s, t) = ([0.8f32, -1.2], [0.5f32, 3.1]);
-            let affine_loss = |x: &[f32], s: &[f32], t: &[f32]| -> f64 {
-                let y = scale_shift(&G, x, s, t, slope);
-                y.iter().zip(&w).map(|(a, b)| f64::from(a * b)).sum()
-            };
+            let affine =
+                |x: &[f32], s: &[f32], t: &[f32]| weighted(scale_shift(&G, x, s, t, slope));
             let (dx, params) = scale_shift_backward(&G, &X, &w, &s, &t, slope, true);
             let (ds, dt) = params.unwrap();
-            for i in 0..8 {
-                let (mut p, mut q) = (X, X);
-                p[i] += h;
-                q[i] -= h;
-                let fd = (affine_loss(&p, &s, &t) - affine_loss(&q, &s, &t)) / f64::from(2.0 * h);
-                assert!(
-                    (fd - f64::from(dx[i])).abs() < 2e-3,
-                    "slope {slope} affine dx[{i}]"
-                );
-            }
-            for c in 0..2 {
-                let (mut p, mut q) = (s, s);
-                p[c] += h;
-                q[c] -= h;
-                let fd = (affine_loss(&X, &p, &t) - affine_loss(&X, &q, &t)) / f64::from(2.0 * h);
-                assert!(
-                    (fd - f64::from(ds[c])).abs() < 2e-3,
-                    "slope {slope} dscale[{c}]"
-                );
-                let (mut p, mut q) = (t, t);
-                p[c] += h;
-                q[c] -= h;
-                let fd = (affine_loss(&X, &s, &p) - affine_loss(&X, &s, &q)) / f64::from(2.0 * h);
-                assert!(
-                    (fd - f64::from(dt[c])).abs() < 2e-3,
-                    "slope {slope} dshift[{c}]"
-                );
-            }
+            assert_finite_differences(&X, &dx, |x| affine(x, &s, &t), &format!("{case} affine dx"));
+            assert_finite_differences(&s, &ds, |p| affine(&X, p, &t), &format!("{case} dscale"));
+            assert_finite_differences(&t, &dt, |p| affine(&X, &s, p), &format!("{case} dshift"));
         }
         let (a, b) = ([0.7f32, -1.1], [0.3f32, 0.9]);
         let mloss = |x: &[f32]| {
@@ -539,12 +487,27 @@ mod tests {
                 .sum::<f64>()
         };
         let dxm = moments_backward(&G, &X, &m, &a, &b);
-        for i in 0..8 {
-            let (mut p, mut q) = (X, X);
+        assert_finite_differences(&X, &dxm, mloss, "moments dx");
+    }
+
+    /// Central differences (step 0.01) of `loss` at `at` against `analytic`, entry by entry.
+    fn assert_finite_differences(
+        at: &[f32],
+        analytic: &[f32],
+        loss: impl Fn(&[f32]) -> f64,
+        what: &str,
+    ) {
+        let h = 1e-2f32;
+        for i in 0..at.len() {
+            let (mut p, mut q) = (at.to_vec(), at.to_vec());
             p[i] += h;
             q[i] -= h;
-            let fd = (mloss(&p) - mloss(&q)) / f64::from(2.0 * h);
-            assert!((fd - f64::from(dxm[i])).abs() < 2e-3, "moments dx[{i}]");
+            let fd = (loss(&p) - loss(&q)) / f64::from(2.0 * h);
+            assert!(
+                (fd - f64::from(analytic[i])).abs() < 2e-3,
+                "{what}[{i}]: {fd} vs {}",
+                analytic[i]
+            );
         }
     }
 }
