@@ -350,29 +350,34 @@ mod tests {
             );
             out.map(|o| (o.images, o.losses, mmt.average().map(|a| a.len())))
         };
-        // One step, the same noise: the same images (to the last bits) reach the teacher each
-        // time, so the loss with the deepest layers left out is the full one minus their
-        // (positive) terms, and the teacher's own L_BN on those images, over the kept layers,
-        // is the reference.
+        // Each run's L_BN against the teacher's own L_BN on *that run's* images over the kept
+        // layers: the images need not agree between runs (the noisy layers draw from the
+        // device's RNG, which tests running beside this one also draw from — comparing the two
+        // runs' images made this test fail now and then under `cargo test`).
         let (images, all, n_all) = run(0).unwrap();
         let (images_1, first_two, n_two) = run(1).unwrap();
-        let gap = values(images.clone())
-            .iter()
-            .zip(values(images_1))
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
-        assert!(gap < 1e-5, "the same images up to summation order: {gap}");
         assert_eq!((n_all, n_two), (Some(3), Some(2)), "the average follows");
-        let taps = teacher.forward_taps(images, BnStats::Record).bn;
-        let want = |k: usize| values(muse_losses::bn_statistics(&taps[..k]).unwrap())[0];
-        assert!(
-            (all.bn - want(3)).abs() <= 1e-4 * want(3),
-            "{} vs {}",
-            all.bn,
-            want(3)
+        let want = |images: Tensor<4>, k: usize| {
+            let taps = teacher.forward_taps(images, BnStats::Record).bn;
+            values(muse_losses::bn_statistics(&taps[..k]).unwrap())[0]
+        };
+        let (all_3, two_2, two_3) = (
+            want(images, 3),
+            want(images_1.clone(), 2),
+            want(images_1, 3),
         );
-        assert!((first_two.bn - want(2)).abs() <= 1e-4 * want(2));
-        assert!(first_two.bn < all.bn);
+        assert!(
+            (all.bn - all_3).abs() <= 1e-4 * all_3,
+            "{} vs {all_3}",
+            all.bn
+        );
+        assert!(
+            (first_two.bn - two_2).abs() <= 1e-4 * two_2,
+            "{} vs {two_2}",
+            first_two.bn
+        );
+        // ... and not the loss over all three layers: the deepest one was left out.
+        assert!(two_2 < two_3 && (first_two.bn - two_3).abs() > 1e-3 * two_3);
         match run(3) {
             Err(EngineError::InvalidConfig { field, reason }) => {
                 assert_eq!(field, "generation.bn_skip_last");
