@@ -11,13 +11,12 @@
 //!
 //! A pointwise convolution (1×1, stride 1, no padding) has `cols_n = x_n` and skips both
 //! rearrangements. A "same" 3×3 convolution with at least 64 channels each way takes
-//! Winograd's F(2×2, 3×3) instead, forward and both gradients (`winograd.rs`); one with fewer
-//! channels a direct convolution (`direct.rs`). Samples run in parallel on the rayon pool, one reusable patch buffer each.
+//! Winograd's F(2×2, 3×3) instead, forward and both gradients (`winograd.rs`). Samples run in parallel on the rayon pool, one reusable patch buffer each.
 
 use rayon::prelude::*;
 
 use crate::gemm::{MatRef, matmul};
-use crate::{direct, winograd};
+use crate::winograd;
 
 /// Shapes and options of one convolution: input `[batch, in_channels, height, width]`, weight
 /// `[out_channels, in_channels, kernel[0], kernel[1]]`, groups 1.
@@ -242,9 +241,6 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     if winograd::enabled() && winograd::applies(g) {
         return winograd::forward(g, x, w);
     }
-    if direct::enabled() && direct::applies(g) {
-        return direct::forward(g, x, w);
-    }
     let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
     let mut y = vec![0.0; g.batch * o * p];
     if p == 0 || g.batch == 0 {
@@ -281,9 +277,6 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
 pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     if winograd::enabled() && winograd::applies(g) {
         return winograd::grad_weight(g, x, dy);
-    }
-    if direct::enabled() && direct::applies(g) {
-        return direct::grad_weight(g, x, dy);
     }
     let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
     if p == 0 || g.batch == 0 {
@@ -332,10 +325,6 @@ pub fn grad_input(g: &ConvGeometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
     if winograd::enabled() && winograd::applies(g) {
         let (gt, wt) = winograd::flipped_transposed(g, w);
         return winograd::forward(&gt, dy, &wt);
-    }
-    if direct::enabled() && direct::applies(g) {
-        let (gt, wt) = winograd::flipped_transposed(g, w);
-        return direct::forward(&gt, dy, &wt);
     }
     let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
     let mut dx = vec![0.0; g.batch * g.input_len()];
@@ -451,11 +440,6 @@ mod tests {
             // (4 tiles a sample → 32 a group, the last group short).
             g(3, 64, 7, 6, 65, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(40, 65, 3, 4, 64, [3, 3], 1, [(1, 1), (1, 1)], 1),
-            // Direct: rows wider than a block (the last block overlaps), rows narrower than
-            // one, output channels not a multiple of the register block, one input channel.
-            g(2, 5, 6, 28, 6, [3, 3], 1, [(1, 1), (1, 1)], 1),
-            g(3, 1, 3, 2, 9, [3, 3], 1, [(1, 1), (1, 1)], 1),
-            g(2, 16, 9, 17, 64, [3, 3], 1, [(1, 1), (1, 1)], 1),
         ]
     }
 
@@ -478,20 +462,6 @@ mod tests {
         let mut narrow = all[all.len() - 1];
         narrow.in_channels = 63;
         assert!(!winograd::applies(&narrow), "63 channels in: im2col");
-    }
-
-    #[test]
-    fn the_direct_path_takes_the_small_same_convolutions() {
-        let taken: Vec<bool> = geometries().iter().map(direct::applies).collect();
-        assert_eq!(
-            taken,
-            [
-                true, false, false, false, false, false, false, true, false, false
-            ]
-            .into_iter()
-            .chain([false, false, true, true, true])
-            .collect::<Vec<_>>()
-        );
     }
 
     #[test]
