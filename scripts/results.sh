@@ -158,7 +158,9 @@ case "${1:-a}" in
     done
     # Why muse-s wins: muse-s at 32 px with nayer's image count (600, batch 64: a quarter of
     # the pixel budget, the same loops and epochs as nayer).
-    cell "$OUT/scenes/grid-muse-s-32-600img-e30-s0" --config docs/results/scenes/configs/grid-muse-s-32-600img-e30-s0.json --eval-data fashion-mnist-scenes
+    for s in $SEEDS; do
+      cell "$OUT/scenes/grid-muse-s-32-600img-e30-s$s" --config "docs/results/scenes/configs/grid-muse-s-32-600img-e30-s$s.json" --eval-data fashion-mnist-scenes
+    done
     # The grid at 5%: the same cells with data_ratio 0.05 and 60 epochs (every method fills its
     # pool after 45 generation epochs; 35-42 min per cell on 2 cores). Equal wall time is read
     # off the curves: muse compare ... --at <muse-s's wall seconds>.
