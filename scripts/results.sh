@@ -164,7 +164,7 @@ case "${1:-a}" in
     # The grid at 5%: the same cells with data_ratio 0.05 and 60 epochs (every method fills its
     # pool after 45 generation epochs; 35-42 min per cell on 2 cores). Equal wall time is read
     # off the curves: muse compare ... --at <muse-s's wall seconds>.
-    for s in $SEEDS; do for m in muse-s-32 nayer-64 muse-32-48; do
+    for s in $SEEDS; do for m in muse-s-32 nayer-64 muse-32-48 muse-s-48; do
       cell "$OUT/scenes/grid-$m-r0.05-e60-s$s" --config "docs/results/scenes/configs/grid-$m-r0.05-e60-s$s.json" --eval-data fashion-mnist-scenes
     done; done
     ;;
