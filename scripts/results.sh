@@ -36,10 +36,12 @@ EXTRA=()
 cell() { # dir, then distill arguments
   local dir=$1; shift
   if [ -f "$dir/summary.json" ]; then echo "done: $dir"; return; fi
-  local resume=()
-  [ -f "$dir/latest" ] && resume=(--resume)
-  echo "+ $MUSE distill $* --out $dir ${resume[*]}"
-  "$MUSE" distill "$@" "${EXTRA[@]}" --no-pictures --out "$dir" "${resume[@]}" 2>&1 | grep -v '^\s*$' | tail -3
+  # A cut run resumes from its own config.json: `muse distill --resume` refuses the flags that
+  # made it (only --epochs may be given again).
+  local args=("$@")
+  [ -f "$dir/latest" ] && args=(--resume)
+  echo "+ $MUSE distill ${args[*]} --out $dir"
+  "$MUSE" distill "${args[@]}" "${EXTRA[@]}" --no-pictures --out "$dir" 2>&1 | grep -v '^\s*$' | tail -3
 }
 
 case "${1:-a}" in
