@@ -99,12 +99,13 @@ pub fn curve(name: String, history: &[EpochMetrics]) -> Result<Curve> {
     Ok(Curve { name, points, wall })
 }
 
-/// Top-1 of the last epoch evaluated by `t` seconds (`None` if none was).
+/// Top-1 of the last epoch evaluated by `t` seconds (`None` if none was). Times are compared
+/// at the table's printed precision (0.1 s), so a wall time copied from the table as `--at`
+/// reads that run's own last epoch.
 pub fn top1_at(points: &[(f64, f64)], t: f64) -> Option<f64> {
-    // A relative tolerance so that the shortest run's own last epoch counts at its own wall.
     points
         .iter()
-        .take_while(|(s, _)| *s <= t * (1.0 + 1e-9))
+        .take_while(|(s, _)| *s < t + 0.05)
         .last()
         .map(|p| p.1)
 }
@@ -112,14 +113,14 @@ pub fn top1_at(points: &[(f64, f64)], t: f64) -> Option<f64> {
 /// The Markdown table: final, best, wall and top-1 at `at` seconds per run.
 pub fn table(curves: &[Curve], at: f64) -> String {
     let mut s = format!(
-        "| run | epochs | final top-1 | best top-1 | wall (s) | top-1 at {at:.0} s |\n|---|---|---|---|---|---|\n"
+        "| run | epochs | final top-1 | best top-1 | wall (s) | top-1 at {at:.1} s |\n|---|---|---|---|---|---|\n"
     );
     for c in curves {
         let last = c.points.last().map_or(f64::NAN, |p| p.1);
         let best = c.points.iter().map(|p| p.1).fold(f64::MIN, f64::max);
         let at_t = top1_at(&c.points, at).map_or("–".into(), |v| format!("{v:.2}"));
         s += &format!(
-            "| {} | {} | {last:.2} | {best:.2} | {:.0} | {at_t} |\n",
+            "| {} | {} | {last:.2} | {best:.2} | {:.1} | {at_t} |\n",
             c.name,
             c.points.len(),
             c.wall
@@ -176,7 +177,7 @@ pub fn picture(curves: &[Curve], at: f64) -> Result<RgbImage, String> {
                 grey.stroke_width(1),
             ))
             .map_err(|e| e.to_string())?
-            .label(format!("compared at {at:.0} s"))
+            .label(format!("compared at {at:.1} s"))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], grey.stroke_width(1)));
         for (i, c) in curves.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
@@ -229,6 +230,11 @@ mod tests {
         assert_eq!(top1_at(&a.points, 9.9), None);
         assert_eq!(top1_at(&a.points, 34.0), Some(10.0));
         assert_eq!(top1_at(&a.points, 35.0), Some(50.0));
+        // A wall of 35.04 s is printed "35.0": that printed value reads the run's last epoch,
+        // and 34.9 s (before it) does not.
+        let printed = [(10.0, 10.0), (35.04, 50.0)];
+        assert_eq!(top1_at(&printed, 35.0), Some(50.0));
+        assert_eq!(top1_at(&printed, 34.9), Some(10.0));
         let b = curve(
             "b".into(),
             &[epoch(0, 30.0, Some(0.25)), epoch(1, 30.0, Some(0.75))],
@@ -236,8 +242,14 @@ mod tests {
         .unwrap();
         // Shared time = the shortest wall (a's 35 s): b has finished one epoch by then.
         let t = table(&[a, b], 35.0);
-        assert!(t.contains("| a | 2 | 50.00 | 50.00 | 35 | 50.00 |"), "{t}");
-        assert!(t.contains("| b | 2 | 75.00 | 75.00 | 60 | 25.00 |"), "{t}");
+        assert!(
+            t.contains("| a | 2 | 50.00 | 50.00 | 35.0 | 50.00 |"),
+            "{t}"
+        );
+        assert!(
+            t.contains("| b | 2 | 75.00 | 75.00 | 60.0 | 25.00 |"),
+            "{t}"
+        );
     }
 
     #[test]
