@@ -4,8 +4,9 @@
 //!   BatchNorm statistics), no gradient;
 //! - `generator`: one generator step: G forward → augmentation → frozen teacher with taps →
 //!   frozen student → CE + BN + CAM + adversarial KL (L_AED off, as in the presets) → backward → Adam step
-//!   (`generation_iteration` with one step: it also re-draws the noisy layers, as every
-//!   iteration does);
+//!   (`generation_iteration` with one step: it also re-draws the noisy layers and builds a
+//!   fresh Adam, as every iteration does; `--gen-steps N` times iterations of N steps and
+//!   reports the time per step, as a run, whose iterations have 30, spreads that work);
 //! - `student`: one student step: pool batch → augmentation → teacher → student + projection →
 //!   KL + L_ed → backward → AdamW step.
 //!
@@ -21,7 +22,7 @@
 //!
 //! ```text
 //! cargo bench --bench steps -- [--setting fashion-mnist|cifar|all|sweep-fashion|sweep-imagenet] [--step teacher|generator|student|all]
-//!                              [--res N] [--iters 10] [--warmup 3] [--json]
+//!                              [--res N] [--iters 10] [--warmup 3] [--gen-steps 1] [--json]
 //! ```
 //! Peak memory is the process's peak resident set (`VmHWM`): run one step per process (as
 //! `scripts/bench_compare.sh` does) for a per-step figure.
@@ -183,6 +184,8 @@ struct Args {
     iters: usize,
     warmup: usize,
     json: bool,
+    /// Generator steps per timed generation iteration; the reported time is per step.
+    gen_steps: usize,
 }
 
 fn args() -> Args {
@@ -193,6 +196,7 @@ fn args() -> Args {
         iters: 10,
         warmup: 3,
         json: false,
+        gen_steps: 1,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -204,6 +208,10 @@ fn args() -> Args {
             "--iters" => a.iters = value().parse().expect("--iters N"),
             "--warmup" => a.warmup = value().parse().expect("--warmup N"),
             "--json" => a.json = true,
+            "--gen-steps" => {
+                a.gen_steps = value().parse().expect("--gen-steps N");
+                assert!(a.gen_steps > 0, "--gen-steps must be at least 1");
+            }
             "--bench" => {} // passed by `cargo bench`
             other => panic!("unknown argument {other}"),
         }
@@ -343,13 +351,16 @@ fn main() {
                 );
                 let labels: Vec<usize> = (0..batch).map(|i| i % 10).collect();
                 let mut bn = BnMomentum::new(0.9);
+                let steps = a.gen_steps;
                 let ms = time(a.warmup, a.iters, || {
                     let g = generator.take().expect("generator");
-                    let out = generation_iteration(g, &ctx, &labels, 1, &mut bn, &mut rng, &device)
-                        .expect("a generator step");
+                    let out =
+                        generation_iteration(g, &ctx, &labels, steps, &mut bn, &mut rng, &device)
+                            .expect("a generator step");
                     generator = Some(out.generator);
                 });
-                report(&a, s.name, "generator", res, batch, &ms);
+                let per_step: Vec<f64> = ms.iter().map(|m| m / steps as f64).collect();
+                report(&a, s.name, "generator", res, batch, &per_step);
             }
         }
         if a.step == "all" || a.step == "student" {

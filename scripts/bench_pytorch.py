@@ -5,7 +5,7 @@ scripts/pytorch_parity.py), same shapes, same losses (METHOD.md §4), 2 threads,
 the median of N.
 
     python3 scripts/bench_pytorch.py [--setting fashion-mnist|cifar|all] [--step teacher|generator|student|all]
-                                     [--res N] [--iters 10] [--warmup 3] [--json] [--flops]
+                                     [--res N] [--iters 10] [--warmup 3] [--gen-steps 1] [--json] [--flops]
 
 --flops counts the floating-point operations of one step (torch.utils.flop_counter: matmuls
 and convolutions, forward and backward) instead of timing it. --profile prints, after the
@@ -169,6 +169,9 @@ def main():
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--warmup", type=int, default=3)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--gen-steps", type=int, default=1,
+                   help="generator steps per timed iteration (noise re-draw and a fresh Adam once per "
+                        "iteration, as in a run); the time reported is per step")
     p.add_argument("--flops", action="store_true", help="count FLOPs of one step instead of timing")
     p.add_argument("--profile", action="store_true", help="print the per-operator time breakdown to stderr")
     args = p.parse_args()
@@ -212,9 +215,13 @@ def main():
                 y = torch.arange(batch) % 10
                 pad = round(0.125 * res)
 
-                def gen_step():
+                def gen_iteration():
                     g.reinit_noise()
                     opt = torch.optim.Adam(g.parameters(), 4e-3, betas=(0.5, 0.999), eps=1e-8)
+                    for _ in range(args.gen_steps):
+                        gen_step(opt)
+
+                def gen_step(opt):
                     x = g(f_y[y])
                     xa = crop_flip(x, pad, s["flip"])
                     bn_t.stats = []
@@ -237,7 +244,8 @@ def main():
                     loss.backward()
                     opt.step()
                     loss.item()
-                report(args, name, "generator", res, batch, timeit(args.warmup, args.iters, gen_step))
+                ms = timeit(args.warmup, args.iters, gen_iteration)
+                report(args, name, "generator", res, batch, [m / args.gen_steps for m in ms])
             for prm in frozen:
                 prm.requires_grad_(True)
             student.train()
