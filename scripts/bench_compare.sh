@@ -5,6 +5,8 @@
 #
 #   PYTHON=/path/to/python-with-torch bash scripts/bench_compare.sh [fashion-mnist|default|nayer-wrn|cifar|all] [ITERS]
 #   BURN_ONLY=1 bash scripts/bench_compare.sh ...     # ours only (no PyTorch needed)
+#   GEN_STEPS=10 bash scripts/bench_compare.sh ...    # generator steps timed in iterations of
+#                                                     # 10, per step (as a run spends them)
 #
 # Results (JSON lines) go to target/bench-steps.jsonl (OUT=... to change). Needs PyTorch unless
 # BURN_ONLY is set (never in CI). scripts/perf_table.py turns result files into the
@@ -33,9 +35,11 @@ combos() {
     for r in 28 32; do echo "cifar teacher $r"; echo "cifar generator $r"; echo "cifar student $r"; done; }
   return 0
 }
+GEN=()
+[ -n "${GEN_STEPS:-}" ] && GEN=(--gen-steps "$GEN_STEPS")
 combos | while read -r setting step res; do
-  "$BIN" --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" --json >> "$OUT"
-  [ -n "${BURN_ONLY:-}" ] || "$PYTHON" scripts/bench_pytorch.py --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" --json >> "$OUT"
+  "$BIN" --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" "${GEN[@]}" --json >> "$OUT"
+  [ -n "${BURN_ONLY:-}" ] || "$PYTHON" scripts/bench_pytorch.py --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" "${GEN[@]}" --json >> "$OUT"
 done
 "$PYTHON" - "$OUT" <<'PY'
 import json, sys
