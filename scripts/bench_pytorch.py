@@ -175,6 +175,8 @@ def main():
     p.add_argument("--flops", action="store_true", help="count FLOPs of one step instead of timing")
     p.add_argument("--profile", action="store_true", help="print the per-operator time breakdown to stderr")
     args = p.parse_args()
+    if args.gen_steps < 1:
+        p.error("--gen-steps must be at least 1")
     global ARGS
     ARGS = args
     torch.set_num_threads(2)
