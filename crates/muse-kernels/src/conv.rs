@@ -16,7 +16,7 @@
 use rayon::prelude::*;
 
 use crate::gemm::{MatRef, matmul};
-use crate::winograd;
+use crate::{direct, winograd};
 
 /// Shapes and options of one convolution: input `[batch, in_channels, height, width]`, weight
 /// `[out_channels, in_channels, kernel[0], kernel[1]]`, groups 1.
@@ -238,6 +238,9 @@ fn from_rows(src: &[f32], dst: &mut [f32], o: usize, p: usize) {
 /// - `w`: `[out_channels, in_channels, kh, kw]`
 /// - output: `[batch, out_channels, oh, ow]`
 pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+    if direct::enabled() && direct::applies(g) {
+        return direct::forward(g, x, w);
+    }
     if winograd::enabled() && winograd::applies(g) {
         return winograd::forward(g, x, w);
     }
@@ -322,6 +325,12 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
 /// - `dy`: `[batch, out_channels, oh, ow]`
 /// - output: `[batch, in_channels, height, width]`
 pub fn grad_input(g: &ConvGeometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
+    if direct::enabled() && direct::applies(g) {
+        let (gt, wt) = winograd::flipped_transposed(g, w);
+        if direct::applies(&gt) {
+            return direct::forward(&gt, dy, &wt);
+        }
+    }
     if winograd::enabled() && winograd::applies(g) {
         let (gt, wt) = winograd::flipped_transposed(g, w);
         return winograd::forward(&gt, dy, &wt);
@@ -440,6 +449,13 @@ mod tests {
             // (4 tiles a sample → 32 a group, the last group short).
             g(3, 64, 7, 6, 65, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(40, 65, 3, 4, 64, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            // The direct path (16–64 channels, rows of ≥ 4): a row of 9 (last tile
+            // overlapping), a row of exactly 4, 1 input channel (forward only: its input
+            // gradient has 1 output channel and stays on im2col), 64 channels on 7 × 7.
+            g(2, 3, 5, 9, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            g(3, 16, 6, 4, 32, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            g(2, 1, 7, 5, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            g(2, 64, 7, 7, 64, [3, 3], 1, [(1, 1), (1, 1)], 1),
         ]
     }
 
@@ -457,11 +473,28 @@ mod tests {
     fn winograd_takes_the_same_convolutions_with_enough_channels() {
         let all = geometries();
         let taken: Vec<bool> = all.iter().map(winograd::applies).collect();
-        assert_eq!(taken.iter().filter(|&&t| t).count(), 2, "{taken:?}");
+        assert_eq!(taken.iter().filter(|&&t| t).count(), 3, "{taken:?}");
         assert!(!winograd::applies(&all[0]), "3 and 4 channels: im2col");
         let mut narrow = all[all.len() - 1];
         narrow.in_channels = 63;
         assert!(!winograd::applies(&narrow), "63 channels in: im2col");
+    }
+
+    #[test]
+    fn the_direct_path_takes_same_3x3_convolutions_of_16_to_64_channels() {
+        let all = geometries();
+        let n = all.len();
+        if direct::applies(&all[n - 4]) {
+            // A vector unit (AVX2 here): the four geometries above the end take it, the
+            // 1-channel one for its forward only (the flipped geometry has 1 output channel).
+            assert!(all[n - 4..].iter().all(direct::applies));
+            let (gt, _) = winograd::flipped_transposed(&all[n - 2], &[0.0; 16 * 9]);
+            assert!(!direct::applies(&gt));
+        }
+        assert!(
+            !all[..n - 4].iter().any(direct::applies),
+            "narrow or not 'same' 3×3"
+        );
     }
 
     #[test]

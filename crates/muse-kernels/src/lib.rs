@@ -20,6 +20,7 @@
 //! The measured effect is in `docs/performance.md`.
 
 pub mod conv;
+mod direct;
 #[cfg(feature = "flex")]
 mod flex;
 mod gemm;

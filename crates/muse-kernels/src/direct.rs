@@ -1,0 +1,198 @@
+//! Direct "same" 3×3 convolution (stride 1, dilation 1, padding 1) for 16–64 channels, in
+//! oneDNN's shape: output channels in the vector lanes.
+//!
+//! Each sample's input is copied once into a zero-bordered buffer. For every block of
+//! `2·L` output channels (two `L`-lane vectors) and every tile of [`P`] output pixels of a row,
+//! `2·P` vector accumulators are summed over (input channel, ky, kx): two weight loads and `P`
+//! input broadcasts feed `2·P` fused multiply-adds. The tile is then written to the NCHW output
+//! through a small transposition buffer. A row's last tile starts at `W − P` (it overlaps the
+//! one before and writes equal values).
+//!
+//! `P` is 4: with 6 pixels (12 accumulators, 15 of the 16 AVX2 registers) LLVM spilled every
+//! accumulator after each FMA and the kernel ran at 40% of this speed (docs/performance.md,
+//! attempt 14). The loops run on `pulp`'s portable vectors under its runtime dispatch (AVX2 +
+//! FMA on x86-64); a CPU without a vector unit keeps the im2col path ([`applies`] is false).
+//! The input gradient is this forward on the flipped, transposed weight
+//! ([`crate::winograd::flipped_transposed`]).
+
+use pulp::{Simd, WithSimd};
+use rayon::prelude::*;
+
+use crate::conv::ConvGeometry;
+
+/// Output pixels per register tile.
+const P: usize = 4;
+
+/// Largest channel count on either side this path takes (wider convolutions stay on Winograd).
+const MAX_CHANNELS: usize = 64;
+
+/// Whether the direct path is on: it is unless the environment sets `MUSE_DIRECT=0` (read
+/// once), which puts these convolutions back on im2col or Winograd (to compare speed or
+/// rounding).
+pub fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var("MUSE_DIRECT").map_or(true, |v| v != "0"))
+}
+
+/// Whether this module computes the convolution `g`: a "same" 3×3 one with a multiple of two
+/// vectors of output channels, at most [`MAX_CHANNELS`] on either side, rows of at least [`P`]
+/// pixels, on a CPU with a vector unit.
+pub fn applies(g: &ConvGeometry) -> bool {
+    let block = 2 * vector_lanes();
+    g.kernel == [3, 3]
+        && g.stride == [1, 1]
+        && g.dilation == [1, 1]
+        && g.padding == [(1, 1), (1, 1)]
+        && block > 2
+        && g.out_channels % block == 0
+        && g.out_channels <= MAX_CHANNELS
+        && (1..=MAX_CHANNELS).contains(&g.in_channels)
+        && g.width >= P
+        && g.height > 0
+}
+
+/// `f32` lanes of the vectors [`pulp::Arch::new`] dispatches to (1 without a vector unit).
+fn vector_lanes() -> usize {
+    struct Lanes;
+    impl WithSimd for Lanes {
+        type Output = usize;
+        #[inline(always)]
+        fn with_simd<S: Simd>(self, _: S) -> usize {
+            lanes::<S>()
+        }
+    }
+    static LANES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LANES.get_or_init(|| pulp::Arch::new().dispatch(Lanes))
+}
+
+/// `f32` values in one of `S`'s vectors.
+const fn lanes<S: Simd>() -> usize {
+    std::mem::size_of::<S::f32s>() / std::mem::size_of::<f32>()
+}
+
+/// One vector from the first `lanes::<S>()` values of `s` (any alignment).
+#[inline(always)]
+fn load<S: Simd>(s: &[f32]) -> S::f32s {
+    pulp::bytemuck::pod_read_unaligned(pulp::bytemuck::cast_slice(&s[..lanes::<S>()]))
+}
+
+/// The weight `[O, C, 3, 3]` as `[O / B, C, 9, B]` for blocks of `B` output channels.
+fn pack_weight(w: &[f32], o: usize, c: usize, b: usize) -> Vec<f32> {
+    let mut packed = vec![0.0; w.len()];
+    for oc in 0..o {
+        for ic in 0..c {
+            for k in 0..9 {
+                packed[(((oc / b) * c + ic) * 9 + k) * b + oc % b] = w[(oc * c + ic) * 9 + k];
+            }
+        }
+    }
+    packed
+}
+
+/// One sample's channels (`[C, H, W]`) with a one-pixel zero border: `[C, H + 2, W + 2]`.
+fn bordered(x: &[f32], c: usize, h: usize, w: usize, buf: &mut Vec<f32>) {
+    let bw = w + 2;
+    buf.clear();
+    buf.resize(c * (h + 2) * bw, 0.0);
+    for (plane, src) in buf.chunks_mut((h + 2) * bw).zip(x.chunks(h * w)) {
+        for (row, s) in plane[bw..].chunks_mut(bw).zip(src.chunks(w)) {
+            row[1..=w].copy_from_slice(s);
+        }
+    }
+}
+
+/// One sample's output `y` (`[O, H, W]`) from its bordered input `xb` and the packed weight.
+struct Sample<'a> {
+    xb: &'a [f32],
+    packed: &'a [f32],
+    y: &'a mut [f32],
+    c: usize,
+    h: usize,
+    w: usize,
+}
+
+impl WithSimd for Sample<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Self {
+            xb,
+            packed,
+            y,
+            c,
+            h,
+            w,
+        } = self;
+        let l = lanes::<S>();
+        let b = 2 * l;
+        let (bw, plane) = (w + 2, (h + 2) * (w + 2));
+        let zero = simd.splat_f32s(0.0);
+        let mut tile = vec![0.0f32; b * P];
+        for (blk, wb) in packed.chunks_exact(c * 9 * b).enumerate() {
+            for oy in 0..h {
+                let mut x0 = 0;
+                while x0 < w {
+                    let start = x0.min(w - P);
+                    let mut acc = [[zero; P]; 2];
+                    for (xc, wc) in xb.chunks_exact(plane).zip(wb.chunks_exact(9 * b)) {
+                        for ky in 0..3 {
+                            let row: &[f32; P + 2] = xc[(oy + ky) * bw + start..][..P + 2]
+                                .try_into()
+                                .expect("P + 2 values");
+                            for kx in 0..3 {
+                                let wk = &wc[(ky * 3 + kx) * b..][..b];
+                                let (w0, w1) = (load::<S>(wk), load::<S>(&wk[l..]));
+                                for i in 0..P {
+                                    let xs = simd.splat_f32s(row[kx + i]);
+                                    acc[0][i] = simd.mul_add_f32s(w0, xs, acc[0][i]);
+                                    acc[1][i] = simd.mul_add_f32s(w1, xs, acc[1][i]);
+                                }
+                            }
+                        }
+                    }
+                    // By value: a reference into `acc` would keep the accumulators in memory.
+                    for (v, row) in acc.into_iter().enumerate() {
+                        for (i, a) in row.into_iter().enumerate() {
+                            let vals: &[f32] = pulp::bytemuck::cast_slice(std::slice::from_ref(&a));
+                            for (lane, &val) in vals.iter().enumerate() {
+                                tile[(v * l + lane) * P + i] = val;
+                            }
+                        }
+                    }
+                    for (oc, t) in tile.chunks_exact(P).enumerate() {
+                        let at = ((blk * b + oc) * h + oy) * w + start;
+                        y[at..at + P].copy_from_slice(t);
+                    }
+                    x0 += P;
+                }
+            }
+        }
+    }
+}
+
+/// Forward convolution without bias; `g` must satisfy [`applies`].
+///
+/// # Shapes
+/// - `x`: `[batch, in_channels, height, width]` (flat, NCHW)
+/// - `w`: `[out_channels, in_channels, 3, 3]`
+/// - output: `[batch, out_channels, height, width]`
+pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+    let (c, h, wd, o) = (g.in_channels, g.height, g.width, g.out_channels);
+    let mut y = vec![0.0; g.batch * o * h * wd];
+    let packed = pack_weight(w, o, c, 2 * vector_lanes());
+    let arch = pulp::Arch::new();
+    y.par_chunks_mut(o * h * wd)
+        .zip(x.par_chunks(c * h * wd))
+        .for_each_init(Vec::new, |xb, (yn, xn)| {
+            bordered(xn, c, h, wd, xb);
+            arch.dispatch(Sample {
+                xb,
+                packed: &packed,
+                y: yn,
+                c,
+                h,
+                w: wd,
+            });
+        });
+    y
+}
