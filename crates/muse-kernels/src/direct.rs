@@ -44,7 +44,7 @@ pub fn applies(g: &ConvGeometry) -> bool {
         && g.dilation == [1, 1]
         && g.padding == [(1, 1), (1, 1)]
         && block > 2
-        && g.out_channels % block == 0
+        && g.out_channels.is_multiple_of(block)
         && g.out_channels <= MAX_CHANNELS
         && (1..=MAX_CHANNELS).contains(&g.in_channels)
         && g.width >= P
