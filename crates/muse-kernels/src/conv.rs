@@ -325,15 +325,21 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
 /// - `dy`: `[batch, out_channels, oh, ow]`
 /// - output: `[batch, in_channels, height, width]`
 pub fn grad_input(g: &ConvGeometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
-    if direct::enabled() && direct::applies(g) {
+    // Both fast paths take the input gradient of a "same" 3×3 convolution as the forward of
+    // the flipped, transposed weight on the channel-swapped geometry: flip it once.
+    let swapped = ConvGeometry {
+        in_channels: g.out_channels,
+        out_channels: g.in_channels,
+        ..*g
+    };
+    let direct = direct::enabled() && direct::applies(g) && direct::applies(&swapped);
+    if direct || (winograd::enabled() && winograd::applies(g)) {
         let (gt, wt) = winograd::flipped_transposed(g, w);
-        if direct::applies(&gt) {
-            return direct::forward(&gt, dy, &wt);
-        }
-    }
-    if winograd::enabled() && winograd::applies(g) {
-        let (gt, wt) = winograd::flipped_transposed(g, w);
-        return winograd::forward(&gt, dy, &wt);
+        return if direct {
+            direct::forward(&gt, dy, &wt)
+        } else {
+            winograd::forward(&gt, dy, &wt)
+        };
     }
     let (k, p, o) = (g.rows(), g.positions(), g.out_channels);
     let mut dx = vec![0.0; g.batch * g.input_len()];
