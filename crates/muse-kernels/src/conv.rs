@@ -10,13 +10,15 @@
 //! - input gradient: `dcols_n[K, P] = Wᵀ · dY_n`, then scattered back (col2im).
 //!
 //! A pointwise convolution (1×1, stride 1, no padding) has `cols_n = x_n` and skips both
-//! rearrangements. A "same" 3×3 convolution with at least 64 channels each way takes
-//! Winograd's F(2×2, 3×3) instead, forward and both gradients (`winograd.rs`). Samples run in parallel on the rayon pool, one reusable patch buffer each.
+//! rearrangements. A "same" 3×3 convolution of 16–64 channels takes the direct kernels
+//! instead (`direct.rs`: forward and input gradient; `direct_weight.rs`: weight gradient), and
+//! a wider one Winograd's F(2×2, 3×3) (`winograd.rs`). Samples run in parallel on the rayon
+//! pool, one reusable patch buffer each.
 
 use rayon::prelude::*;
 
 use crate::gemm::{MatRef, matmul};
-use crate::{direct, winograd};
+use crate::{direct, direct_weight, winograd};
 
 /// Shapes and options of one convolution: input `[batch, in_channels, height, width]`, weight
 /// `[out_channels, in_channels, kernel[0], kernel[1]]`, groups 1.
@@ -278,6 +280,9 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
 /// - `dy`: `[batch, out_channels, oh, ow]`
 /// - output: `[out_channels, in_channels, kh, kw]`
 pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    if direct_weight::enabled() && direct_weight::applies(g) {
+        return direct_weight::grad_weight(g, x, dy);
+    }
     if winograd::enabled() && winograd::applies(g) {
         return winograd::grad_weight(g, x, dy);
     }
@@ -387,17 +392,16 @@ pub fn grad_input(g: &ConvGeometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
 mod tests {
     use super::*;
 
-    /// The textbook definition, one output element at a time.
-    fn naive(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+    /// The textbook definition's products: calls `f(y, x, w)` with the flat indices of every
+    /// output element, input element and weight multiplied together (padding skipped).
+    fn for_each_product(g: &ConvGeometry, mut f: impl FnMut(usize, usize, usize)) {
         let [oh, ow] = g.output_size().unwrap();
         let [kh, kw] = g.kernel;
         let (c, h, wd, o) = (g.in_channels, g.height, g.width, g.out_channels);
-        let mut y = vec![0.0; g.batch * o * oh * ow];
         for n in 0..g.batch {
             for oc in 0..o {
                 for oy in 0..oh {
                     for ox in 0..ow {
-                        let mut acc = 0.0;
                         for ic in 0..c {
                             for ky in 0..kh {
                                 for kx in 0..kw {
@@ -408,17 +412,35 @@ mod tests {
                                     if iy < 0 || ix < 0 || iy >= h as isize || ix >= wd as isize {
                                         continue;
                                     }
-                                    acc += x[((n * c + ic) * h + iy as usize) * wd + ix as usize]
-                                        * w[((oc * c + ic) * kh + ky) * kw + kx];
+                                    f(
+                                        ((n * o + oc) * oh + oy) * ow + ox,
+                                        ((n * c + ic) * h + iy as usize) * wd + ix as usize,
+                                        ((oc * c + ic) * kh + ky) * kw + kx,
+                                    );
                                 }
                             }
                         }
-                        y[((n * o + oc) * oh + oy) * ow + ox] = acc;
                     }
                 }
             }
         }
+    }
+
+    /// The textbook convolution.
+    fn naive(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
+        let [oh, ow] = g.output_size().unwrap();
+        let mut y = vec![0.0; g.batch * g.out_channels * oh * ow];
+        for_each_product(g, |yi, xi, wi| y[yi] += x[xi] * w[wi]);
         y
+    }
+
+    /// The textbook weight gradient, `dW[w] = Σ dY[y]·X[x]` over the products, in `f64`.
+    fn naive_grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
+        let mut dw = vec![0.0f64; g.out_channels * g.rows()];
+        for_each_product(g, |yi, xi, wi| {
+            dw[wi] += f64::from(dy[yi]) * f64::from(x[xi]);
+        });
+        dw.into_iter().map(|v| v as f32).collect()
     }
 
     fn values(len: usize, seed: usize) -> Vec<f32> {
@@ -462,6 +484,9 @@ mod tests {
             g(3, 16, 6, 4, 32, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(2, 1, 7, 5, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(2, 64, 7, 7, 64, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            // The direct weight gradient's groups of ≥ 1024 padded pixels: 5 × 6 → 32 a
+            // sample, 32 samples a group, the last group of 5.
+            g(37, 16, 5, 4, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
         ]
     }
 
@@ -481,7 +506,7 @@ mod tests {
         let taken: Vec<bool> = all.iter().map(winograd::applies).collect();
         assert_eq!(taken.iter().filter(|&&t| t).count(), 3, "{taken:?}");
         assert!(!winograd::applies(&all[0]), "3 and 4 channels: im2col");
-        let mut narrow = all[all.len() - 1];
+        let mut narrow = all[all.len() - 2];
         narrow.in_channels = 63;
         assert!(!winograd::applies(&narrow), "63 channels in: im2col");
     }
@@ -489,18 +514,31 @@ mod tests {
     #[test]
     fn the_direct_path_takes_same_3x3_convolutions_of_16_to_64_channels() {
         let all = geometries();
-        let n = all.len();
+        let n = all.len() - 1;
         if direct::applies(&all[n - 4]) {
             // A vector unit (AVX2 here): the four geometries above the end take it, the
             // 1-channel one for its forward only (the flipped geometry has 1 output channel).
             assert!(all[n - 4..].iter().all(direct::applies));
+            assert!(all[n - 4..].iter().all(direct_weight::applies));
             let (gt, _) = winograd::flipped_transposed(&all[n - 2], &[0.0; 16 * 9]);
             assert!(!direct::applies(&gt));
         }
         assert!(
-            !all[..n - 4].iter().any(direct::applies),
+            !all[..n - 4]
+                .iter()
+                .any(|g| direct::applies(g) || direct_weight::applies(g)),
             "narrow or not 'same' 3×3"
         );
+    }
+
+    #[test]
+    fn the_weight_gradient_matches_the_definition_element_by_element() {
+        for g in geometries() {
+            let [oh, ow] = g.output_size().unwrap();
+            let x = values(g.batch * g.input_len(), 6);
+            let dy = values(g.batch * g.out_channels * oh * ow, 7);
+            close(&grad_weight(&g, &x, &dy), &naive_grad_weight(&g, &x, &dy));
+        }
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub fn applies(g: &ConvGeometry) -> bool {
 }
 
 /// `f32` lanes of the vectors [`pulp::Arch::new`] dispatches to (1 without a vector unit).
-fn vector_lanes() -> usize {
+pub(crate) fn vector_lanes() -> usize {
     struct Lanes;
     impl WithSimd for Lanes {
         type Output = usize;
@@ -66,7 +66,7 @@ fn vector_lanes() -> usize {
 }
 
 /// `f32` values in one of `S`'s vectors.
-const fn lanes<S: Simd>() -> usize {
+pub(crate) const fn lanes<S: Simd>() -> usize {
     std::mem::size_of::<S::f32s>() / std::mem::size_of::<f32>()
 }
 

@@ -21,6 +21,7 @@
 
 pub mod conv;
 mod direct;
+mod direct_weight;
 #[cfg(feature = "flex")]
 mod flex;
 mod gemm;

@@ -1,0 +1,189 @@
+//! Weight gradient of the direct "same" 3×3 convolution (the convolutions [`direct::applies`]
+//! takes), without a patch matrix:
+//!
+//! `dW[o, c, ky, kx] = Σ_n Σ_(y, x) dY[n, o, y, x] · X[n, c, y + ky − 1, x + kx − 1]`
+//! (zero outside the input).
+//!
+//! A group of samples is laid out channel by channel as one stream: rows of `W + 1` values
+//! (the extra column zero), samples of `H + 1` rows (the extra row zero), so the zero column
+//! and row after each row and sample are the border of the next as well as of their own. The
+//! output gradient `dY'[o]` and input `X'[c]` take this layout, the input shifted by one row
+//! and one column (`X'[c][j + (W + 1) + 1] = X[n, c, y, x]` where `dY'[o][j] = dY[n, o, y, x]`),
+//! and each tap becomes one contiguous dot product over the group,
+//! `dW[o, c, ky, kx] = Σ_j dY'[o][j] · X'[c][j + ky·(W + 1) + kx]`: a product that reaches past
+//! a row or a sample meets a zero of `X'` or of `dY'`. Padding costs `(H + 1)(W + 1) / HW`:
+//! 7% at 28 px, 15% at 14, 31% at 7.
+//!
+//! Pixels lie in the vector lanes; a register tile of [`M`] output channels × the three `kx`
+//! taps of one `(c, ky)` keeps 12 vector accumulators, fed per step by [`M`] loads of `dY'`
+//! and three of `X'` (seven loads per twelve multiply-adds, where the per-pair kernel of
+//! attempt 10 needed more than one per multiply-add). Groups of at least [`GROUP_PIXELS`]
+//! make the tile's horizontal sums a few per cent of its work; they are spread over the rayon
+//! pool, each worker summing its own gradient.
+
+use pulp::{Simd, WithSimd};
+use rayon::prelude::*;
+
+use crate::conv::ConvGeometry;
+use crate::direct::{self, lanes, vector_lanes};
+
+/// Output channels per register tile (12 accumulators with the three `kx` taps).
+const M: usize = 4;
+
+/// Pixels per group of samples, at least: the dot products one tile sums before its
+/// horizontal reduction.
+const GROUP_PIXELS: usize = 1024;
+
+/// Whether this path is on: with [`direct::enabled`], unless the environment sets
+/// `MUSE_DIRECT_WEIGHT=0` (read once), which leaves the weight gradient on im2col or
+/// Winograd (to compare speed or rounding).
+pub fn enabled() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    direct::enabled()
+        && *ON.get_or_init(|| std::env::var("MUSE_DIRECT_WEIGHT").map_or(true, |v| v != "0"))
+}
+
+/// Whether this module computes the weight gradient of `g`: the convolutions of
+/// [`direct::applies`] (their output channels come in blocks of two vectors, a multiple of
+/// [`M`]).
+pub fn applies(g: &ConvGeometry) -> bool {
+    direct::applies(g) && g.out_channels.is_multiple_of(M)
+}
+
+/// The stream layout of one group of `samples` samples.
+#[derive(Clone, Copy)]
+struct Layout {
+    c: usize,
+    h: usize,
+    w: usize,
+    /// Values of one output-gradient stream `dY'[o]`: `samples·(H + 1)·(W + 1)` rounded up to
+    /// whole vectors.
+    len: usize,
+    /// Values of one input stream `X'[c]`: room for `len` values after the largest shift.
+    xlen: usize,
+}
+
+impl Layout {
+    fn new(g: &ConvGeometry, samples: usize, lanes: usize) -> Self {
+        let q = g.width + 1;
+        let len = (samples * (g.height + 1) * q).next_multiple_of(lanes);
+        Self {
+            c: g.in_channels,
+            h: g.height,
+            w: g.width,
+            len,
+            xlen: len + 2 * q + 2,
+        }
+    }
+
+    /// `src` (`[s, K, H, W]`, consecutive samples) as `K` streams of `stride` values, each
+    /// starting `offset` zeros in, into `buf` (zeroed and resized).
+    fn streams(&self, src: &[f32], k: usize, stride: usize, offset: usize, buf: &mut Vec<f32>) {
+        let (q, plane) = (self.w + 1, self.h * self.w);
+        buf.clear();
+        buf.resize(k * stride, 0.0);
+        for (n, sample) in src.chunks(k * plane).enumerate() {
+            for (stream, image) in buf.chunks_mut(stride).zip(sample.chunks(plane)) {
+                let at = offset + n * (self.h + 1) * q;
+                for (row, s) in stream[at..].chunks_mut(q).zip(image.chunks(self.w)) {
+                    row[..self.w].copy_from_slice(s);
+                }
+            }
+        }
+    }
+}
+
+/// The weight gradient `dw` (`[O, C, 3, 3]`, added to) of one group of samples from its
+/// streams: inputs `xs` (`[C, xlen]`) and output gradients `dys` (`[O, len]`).
+struct Group<'a> {
+    xs: &'a [f32],
+    dys: &'a [f32],
+    dw: &'a mut [f32],
+    at: Layout,
+}
+
+impl WithSimd for Group<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) {
+        let Self { xs, dys, dw, at } = self;
+        let (c, len, q) = (at.c, at.len, at.w + 1);
+        let vectors = len / lanes::<S>();
+        let zero = simd.splat_f32s(0.0);
+        for (ob, dblock) in dys.chunks_exact(M * len).enumerate() {
+            let d: [&[S::f32s]; M] =
+                std::array::from_fn(|m| &S::as_simd_f32s(&dblock[m * len..][..len]).0[..vectors]);
+            for (ci, stream) in xs.chunks_exact(at.xlen).enumerate() {
+                for ky in 0..3 {
+                    let x: [&[S::f32s]; 3] = std::array::from_fn(|kx| {
+                        &S::as_simd_f32s(&stream[ky * q + kx..][..len]).0[..vectors]
+                    });
+                    let mut acc = [[zero; 3]; M];
+                    for i in 0..vectors {
+                        let xv = [x[0][i], x[1][i], x[2][i]];
+                        for (dm, am) in d.iter().zip(acc.iter_mut()) {
+                            let dv = dm[i];
+                            for (a, &xk) in am.iter_mut().zip(&xv) {
+                                *a = simd.mul_add_f32s(dv, xk, *a);
+                            }
+                        }
+                    }
+                    // By value: a reference into `acc` would keep the accumulators in memory.
+                    for (m, row) in acc.into_iter().enumerate() {
+                        for (kx, a) in row.into_iter().enumerate() {
+                            dw[((ob * M + m) * c + ci) * 9 + ky * 3 + kx] +=
+                                simd.reduce_sum_f32s(a);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Gradient of the loss with respect to the weight; `g` must satisfy [`applies`].
+///
+/// # Shapes
+/// - `x`: `[batch, in_channels, height, width]` (flat, NCHW)
+/// - `dy`: `[batch, out_channels, height, width]`
+/// - output: `[out_channels, in_channels, 3, 3]`
+pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
+    let (c, o, plane) = (g.in_channels, g.out_channels, g.height * g.width);
+    let size = o * c * 9;
+    if g.batch == 0 {
+        return vec![0.0; size];
+    }
+    let s = GROUP_PIXELS
+        .div_ceil((g.height + 1) * (g.width + 1))
+        .clamp(1, g.batch);
+    let groups = g.batch.div_ceil(s);
+    let per_task = groups.div_ceil(rayon::current_num_threads());
+    let lanes = vector_lanes();
+    let arch = pulp::Arch::new();
+    x.par_chunks(s * c * plane)
+        .zip(dy.par_chunks(s * o * plane))
+        .with_min_len(per_task)
+        .fold(
+            || (vec![0.0; size], Vec::new(), Vec::new()),
+            |(mut dw, mut xs, mut dys), (xg, dyg)| {
+                let at = Layout::new(g, xg.len() / (c * plane), lanes);
+                at.streams(xg, c, at.xlen, g.width + 2, &mut xs);
+                at.streams(dyg, o, at.len, 0, &mut dys);
+                arch.dispatch(Group {
+                    xs: &xs,
+                    dys: &dys,
+                    dw: &mut dw,
+                    at,
+                });
+                (dw, xs, dys)
+            },
+        )
+        .map(|(dw, _, _)| dw)
+        .reduce(
+            || vec![0.0; size],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
+                a
+            },
+        )
+}
