@@ -1,11 +1,14 @@
-//! The convolutions of a WRN-16-1 student step at 28 px × 128, one pass at a time: forward,
-//! input gradient and weight gradient of every distinct layer shape, timed with warm-up and
-//! medians on `muse-kernels` directly (no autodiff, no allocation of the operands inside the
-//! timing). Its PyTorch twin is `scripts/bench_convs.py` (oneDNN through `F.conv2d` and
-//! `aten::convolution_backward`), so each pass can be compared with oneDNN's.
+//! The convolutions of a WRN-16-1 student step at 28 px × 128 (`--net wrn`, the default), or of
+//! the default generator (ngf 64) at 20 px × 100 or 28 px × 50 (`--net generator20`,
+//! `--net generator28`), one pass at a time: forward, input gradient and weight gradient of
+//! every distinct layer shape, timed with warm-up and medians on `muse-kernels` directly (no
+//! autodiff, no allocation of the operands inside the timing). Its PyTorch twin is
+//! `scripts/bench_convs.py` (oneDNN through `F.conv2d` and `aten::convolution_backward`), so
+//! each pass can be compared with oneDNN's.
 //!
 //! ```text
-//! cargo bench --bench convs -- [--iters 10] [--warmup 2] [--batch 128] [--json]
+//! cargo bench --bench convs -- [--net wrn|generator20|generator28] [--iters 10] [--warmup 2]
+//!                              [--batch N] [--json]
 //! ```
 
 #![allow(missing_docs)]
@@ -50,8 +53,8 @@ const fn shape(
     }
 }
 
-/// The list `scripts/bench_convs.py` repeats.
-const SHAPES: [Shape; 8] = [
+/// WRN-16-1's layers at 28 px; `scripts/bench_convs.py` repeats every list.
+const WRN: [Shape; 8] = [
     shape("stem 1→16 28px", (1, 16), 28, (3, 1, 1), 1),
     shape("16→16 28px", (16, 16), 28, (3, 1, 1), 4),
     shape("16→32 28→14px s2", (16, 32), 28, (3, 2, 1), 1),
@@ -60,6 +63,20 @@ const SHAPES: [Shape; 8] = [
     shape("64→64 7px", (64, 64), 7, (3, 1, 1), 3),
     shape("shortcut 16→32 1×1 s2", (16, 32), 28, (1, 2, 0), 1),
     shape("shortcut 32→64 1×1 s2", (32, 64), 14, (1, 2, 0), 1),
+];
+
+/// The default generator's convolutions (ngf 64) at 20 px.
+const GENERATOR20: [Shape; 3] = [
+    shape("gen 128→128 10px", (128, 128), 10, (3, 1, 1), 1),
+    shape("gen 128→64 20px", (128, 64), 20, (3, 1, 1), 1),
+    shape("gen 64→1 20px", (64, 1), 20, (3, 1, 1), 1),
+];
+
+/// The default generator's convolutions (ngf 64) at 28 px.
+const GENERATOR28: [Shape; 3] = [
+    shape("gen 128→128 14px", (128, 128), 14, (3, 1, 1), 1),
+    shape("gen 128→64 28px", (128, 64), 28, (3, 1, 1), 1),
+    shape("gen 64→1 28px", (64, 1), 28, (3, 1, 1), 1),
 ];
 
 fn median(warmup: usize, iters: usize, mut f: impl FnMut() -> f32) -> f64 {
@@ -100,14 +117,25 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
 fn main() {
     alloc::keep_freed_memory();
     let args: Vec<String> = std::env::args().collect();
+    let net = args
+        .iter()
+        .position(|a| a == "--net")
+        .and_then(|i| args.get(i + 1))
+        .map_or("wrn", String::as_str);
+    let (shapes, default_batch, label): (&[Shape], usize, &str) = match net {
+        "wrn" => (&WRN, 128, "WRN-16-1"),
+        "generator20" => (&GENERATOR20, 100, "generator (20 px)"),
+        "generator28" => (&GENERATOR28, 50, "generator (28 px)"),
+        other => panic!("--net {other}: wrn, generator20 or generator28"),
+    };
     let (iters, warmup, batch) = (
         arg(&args, "--iters", 10),
         arg(&args, "--warmup", 2),
-        arg(&args, "--batch", 128),
+        arg(&args, "--batch", default_batch),
     );
     let json = args.iter().any(|a| a == "--json");
     let mut total = [0.0; 3];
-    for Shape {
+    for &Shape {
         name,
         in_channels: c,
         out_channels: o,
@@ -116,7 +144,7 @@ fn main() {
         stride,
         padding: pad,
         layers,
-    } in SHAPES
+    } in shapes
     {
         let g = ConvGeometry {
             batch,
@@ -155,7 +183,7 @@ fn main() {
     }
     if !json {
         println!(
-            "one WRN-16-1 pass over all layers at batch {batch}: forward {:.1} ms, grad_input {:.1} ms, grad_weight {:.1} ms",
+            "one {label} pass over all layers at batch {batch}: forward {:.1} ms, grad_input {:.1} ms, grad_weight {:.1} ms",
             total[0], total[1], total[2]
         );
     }

@@ -484,8 +484,8 @@ mod tests {
             g(3, 16, 6, 4, 32, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(2, 1, 7, 5, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(2, 64, 7, 7, 64, [3, 3], 1, [(1, 1), (1, 1)], 1),
-            // The direct weight gradient's groups of ≥ 1024 padded pixels: 5 × 6 → 32 a
-            // sample, 32 samples a group, the last group of 5.
+            // The direct weight gradient's groups of ≥ 1024 padded pixels: (5 + 1) × (4 + 1)
+            // = 30 a sample, 35 samples a group (1050 pixels: two segments), the last of 2.
             g(37, 16, 5, 4, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
         ]
     }
@@ -519,16 +519,44 @@ mod tests {
             // A vector unit (AVX2 here): the four geometries above the end take it, the
             // 1-channel one for its forward only (the flipped geometry has 1 output channel).
             assert!(all[n - 4..].iter().all(direct::applies));
-            assert!(all[n - 4..].iter().all(direct_weight::applies));
             let (gt, _) = winograd::flipped_transposed(&all[n - 2], &[0.0; 16 * 9]);
             assert!(!direct::applies(&gt));
         }
         assert!(
-            !all[..n - 4]
-                .iter()
-                .any(|g| direct::applies(g) || direct_weight::applies(g)),
+            !all[..n - 4].iter().any(direct::applies),
             "narrow or not 'same' 3×3"
         );
+    }
+
+    #[test]
+    fn the_direct_weight_gradient_takes_same_3x3_convolutions_up_to_128_channels_on_small_maps() {
+        let all = geometries();
+        let taken: Vec<usize> = (0..all.len())
+            .filter(|&i| direct_weight::applies(&all[i]))
+            .collect();
+        if direct::applies(&all[all.len() - 1]) {
+            // 3 → 4 channels, 65 → 64 on 3 × 4, and the direct path's five.
+            let n = all.len();
+            assert_eq!(taken, [0, 11, n - 5, n - 4, n - 3, n - 2, n - 1]);
+            let square = |c, o, side| ConvGeometry {
+                in_channels: c,
+                out_channels: o,
+                height: side,
+                width: side,
+                ..all[n - 1]
+            };
+            assert!(direct_weight::applies(&square(64, 64, 28)));
+            assert!(direct_weight::applies(&square(128, 128, 14)));
+            assert!(!direct_weight::applies(&square(128, 128, 15)), "Winograd");
+            assert!(!direct_weight::applies(&square(128, 64, 20)), "Winograd");
+            assert!(!direct_weight::applies(&square(129, 128, 7)), "too wide");
+            assert!(
+                !direct_weight::applies(&square(16, 18, 7)),
+                "18 output channels"
+            );
+        } else {
+            assert!(taken.is_empty(), "no vector unit: {taken:?}");
+        }
     }
 
     #[test]

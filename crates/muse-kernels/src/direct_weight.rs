@@ -18,8 +18,9 @@
 //! taps of one `(c, ky)` keeps 12 vector accumulators, fed per step by [`M`] loads of `dY'`
 //! and three of `X'` (seven loads per twelve multiply-adds, where the per-pair kernel of
 //! attempt 10 needed more than one per multiply-add). Groups of at least [`GROUP_PIXELS`]
-//! make the tile's horizontal sums a few per cent of its work; they are spread over the rayon
-//! pool, each worker summing its own gradient.
+//! make the tile's horizontal sums a few per cent of its work, and long streams are cut into
+//! segments of at most [`SEGMENT_PIXELS`] that each run every tile, so the operands stay in
+//! cache. Groups are spread over the rayon pool, each worker summing its own gradient.
 
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
@@ -34,6 +35,11 @@ const M: usize = 4;
 /// horizontal reduction.
 const GROUP_PIXELS: usize = 1024;
 
+/// Pixels per segment of a group's streams, at most: each segment runs every tile, so that
+/// a tile's output-gradient streams (4 × 4 KiB) and one input stream stay in the L1 cache
+/// whatever the map size.
+const SEGMENT_PIXELS: usize = 1024;
+
 /// Whether this path is on: with [`direct::enabled`], unless the environment sets
 /// `MUSE_DIRECT_WEIGHT=0` (read once), which leaves the weight gradient on im2col or
 /// Winograd (to compare speed or rounding).
@@ -43,11 +49,39 @@ pub fn enabled() -> bool {
         && *ON.get_or_init(|| std::env::var("MUSE_DIRECT_WEIGHT").map_or(true, |v| v != "0"))
 }
 
-/// Whether this module computes the weight gradient of `g`: the convolutions of
-/// [`direct::applies`] (their output channels come in blocks of two vectors, a multiple of
-/// [`M`]).
+/// Channel counts on either side up to which this path takes any map size.
+const MAX_CHANNELS: usize = 64;
+
+/// Channel counts up to which it takes maps of at most [`SMALL_MAP`] pixels.
+const MAX_CHANNELS_SMALL_MAP: usize = 128;
+
+/// Pixels of the maps that count as small (14 × 14).
+const SMALL_MAP: usize = 196;
+
+/// Whether this module computes the weight gradient of `g`: a "same" 3×3 convolution with a
+/// multiple of [`M`] output channels, at most [`MAX_CHANNELS`] on either side (or
+/// [`MAX_CHANNELS_SMALL_MAP`] on maps of at most [`SMALL_MAP`] pixels), on a CPU with a vector
+/// unit. Wider convolutions stay on Winograd, whose weight gradient does fewer multiply-adds
+/// and, on larger maps, wins: per pass (`cargo bench --bench convs -- --net generator20` and
+/// `generator28`) 128→128 at 10 and 14 px takes 16–18 ms here against Winograd's 21–27, but
+/// 128→64 at 20 px 32 ms against 25, and at 28 px 58 against 21.
 pub fn applies(g: &ConvGeometry) -> bool {
-    direct::applies(g) && g.out_channels.is_multiple_of(M)
+    let widest = g.in_channels.max(g.out_channels);
+    let max = if g.height * g.width <= SMALL_MAP {
+        MAX_CHANNELS_SMALL_MAP
+    } else {
+        MAX_CHANNELS
+    };
+    g.kernel == [3, 3]
+        && g.stride == [1, 1]
+        && g.dilation == [1, 1]
+        && g.padding == [(1, 1), (1, 1)]
+        && vector_lanes() > 1
+        && g.out_channels.is_multiple_of(M)
+        && g.in_channels > 0
+        && widest <= max
+        && g.height > 0
+        && g.width > 0
 }
 
 /// The stream layout of one group of `samples` samples.
@@ -109,30 +143,36 @@ impl WithSimd for Group<'_> {
         let Self { xs, dys, dw, at } = self;
         let (c, len, q) = (at.c, at.len, at.w + 1);
         let vectors = len / lanes::<S>();
+        let segment = (SEGMENT_PIXELS / lanes::<S>()).max(1);
         let zero = simd.splat_f32s(0.0);
-        for (ob, dblock) in dys.chunks_exact(M * len).enumerate() {
-            let d: [&[S::f32s]; M] =
-                std::array::from_fn(|m| &S::as_simd_f32s(&dblock[m * len..][..len]).0[..vectors]);
-            for (ci, stream) in xs.chunks_exact(at.xlen).enumerate() {
-                for ky in 0..3 {
-                    let x: [&[S::f32s]; 3] = std::array::from_fn(|kx| {
-                        &S::as_simd_f32s(&stream[ky * q + kx..][..len]).0[..vectors]
-                    });
-                    let mut acc = [[zero; 3]; M];
-                    for i in 0..vectors {
-                        let xv = [x[0][i], x[1][i], x[2][i]];
-                        for (dm, am) in d.iter().zip(acc.iter_mut()) {
-                            let dv = dm[i];
-                            for (a, &xk) in am.iter_mut().zip(&xv) {
-                                *a = simd.mul_add_f32s(dv, xk, *a);
+        for start in (0..vectors).step_by(segment) {
+            let end = (start + segment).min(vectors);
+            for (ob, dblock) in dys.chunks_exact(M * len).enumerate() {
+                let d: [&[S::f32s]; M] = std::array::from_fn(|m| {
+                    &S::as_simd_f32s(&dblock[m * len..][..len]).0[start..end]
+                });
+                for (ci, stream) in xs.chunks_exact(at.xlen).enumerate() {
+                    for ky in 0..3 {
+                        let x: [&[S::f32s]; 3] = std::array::from_fn(|kx| {
+                            &S::as_simd_f32s(&stream[ky * q + kx..][..len]).0[start..end]
+                        });
+                        let mut acc = [[zero; 3]; M];
+                        for i in 0..end - start {
+                            let xv = [x[0][i], x[1][i], x[2][i]];
+                            for (dm, am) in d.iter().zip(acc.iter_mut()) {
+                                let dv = dm[i];
+                                for (a, &xk) in am.iter_mut().zip(&xv) {
+                                    *a = simd.mul_add_f32s(dv, xk, *a);
+                                }
                             }
                         }
-                    }
-                    // By value: a reference into `acc` would keep the accumulators in memory.
-                    for (m, row) in acc.into_iter().enumerate() {
-                        for (kx, a) in row.into_iter().enumerate() {
-                            dw[((ob * M + m) * c + ci) * 9 + ky * 3 + kx] +=
-                                simd.reduce_sum_f32s(a);
+                        // By value: a reference into `acc` would keep the accumulators in
+                        // memory.
+                        for (m, row) in acc.into_iter().enumerate() {
+                            for (kx, a) in row.into_iter().enumerate() {
+                                dw[((ob * M + m) * c + ci) * 9 + ky * 3 + kx] +=
+                                    simd.reduce_sum_f32s(a);
+                            }
                         }
                     }
                 }
