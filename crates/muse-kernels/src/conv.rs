@@ -337,7 +337,8 @@ pub fn grad_input(g: &ConvGeometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
         out_channels: g.in_channels,
         ..*g
     };
-    let direct = direct::enabled() && direct::applies(g) && direct::applies(&swapped);
+    let direct =
+        direct::enabled() && g.stride == [1, 1] && direct::applies(g) && direct::applies(&swapped);
     if direct || (winograd::enabled() && winograd::applies(g)) {
         let (gt, wt) = winograd::flipped_transposed(g, w);
         return if direct {
@@ -487,6 +488,10 @@ mod tests {
             // The direct weight gradient's groups of ≥ 1024 padded pixels: (5 + 1) × (4 + 1)
             // = 30 a sample, 35 samples a group (1050 pixels: two segments), the last of 2.
             g(37, 16, 5, 4, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
+            // Stride 2, padding 1 (WRN's down-sampling 3×3): even sides, and odd sides whose
+            // last output row and column read the bottom and right border.
+            g(3, 16, 14, 14, 32, [3, 3], 2, [(1, 1), (1, 1)], 1),
+            g(2, 8, 9, 11, 16, [3, 3], 2, [(1, 1), (1, 1)], 1),
         ]
     }
 
@@ -506,57 +511,65 @@ mod tests {
         let taken: Vec<bool> = all.iter().map(winograd::applies).collect();
         assert_eq!(taken.iter().filter(|&&t| t).count(), 3, "{taken:?}");
         assert!(!winograd::applies(&all[0]), "3 and 4 channels: im2col");
-        let mut narrow = all[all.len() - 2];
+        let mut narrow = all[15];
         narrow.in_channels = 63;
         assert!(!winograd::applies(&narrow), "63 channels in: im2col");
     }
 
-    #[test]
-    fn the_direct_path_takes_same_3x3_convolutions_of_16_to_64_channels() {
+    /// The indices of `geometries()` that `applies` takes.
+    fn taken(applies: impl Fn(&ConvGeometry) -> bool) -> Vec<usize> {
         let all = geometries();
-        let n = all.len() - 1;
-        if direct::applies(&all[n - 4]) {
-            // A vector unit (AVX2 here): the four geometries above the end take it, the
-            // 1-channel one for its forward only (the flipped geometry has 1 output channel).
-            assert!(all[n - 4..].iter().all(direct::applies));
-            let (gt, _) = winograd::flipped_transposed(&all[n - 2], &[0.0; 16 * 9]);
-            assert!(!direct::applies(&gt));
-        }
-        assert!(
-            !all[..n - 4].iter().any(direct::applies),
-            "narrow or not 'same' 3×3"
-        );
+        (0..all.len()).filter(|&i| applies(&all[i])).collect()
     }
 
     #[test]
-    fn the_direct_weight_gradient_takes_same_3x3_convolutions_up_to_128_channels_on_small_maps() {
+    fn the_direct_path_takes_3x3_convolutions_of_16_to_64_channels_at_stride_1_or_2() {
         let all = geometries();
-        let taken: Vec<usize> = (0..all.len())
-            .filter(|&i| direct_weight::applies(&all[i]))
-            .collect();
-        if direct::applies(&all[all.len() - 1]) {
-            // 3 → 4 channels, 65 → 64 on 3 × 4, and the direct path's five.
-            let n = all.len();
-            assert_eq!(taken, [0, 11, n - 5, n - 4, n - 3, n - 2, n - 1]);
-            let square = |c, o, side| ConvGeometry {
-                in_channels: c,
-                out_channels: o,
-                height: side,
-                width: side,
-                ..all[n - 1]
-            };
-            assert!(direct_weight::applies(&square(64, 64, 28)));
-            assert!(direct_weight::applies(&square(128, 128, 14)));
-            assert!(!direct_weight::applies(&square(128, 128, 15)), "Winograd");
-            assert!(!direct_weight::applies(&square(128, 64, 20)), "Winograd");
-            assert!(!direct_weight::applies(&square(129, 128, 7)), "too wide");
-            assert!(
-                !direct_weight::applies(&square(16, 18, 7)),
-                "18 output channels"
-            );
-        } else {
-            assert!(taken.is_empty(), "no vector unit: {taken:?}");
+        if direct::vector_lanes() == 1 {
+            assert!(taken(direct::applies).is_empty());
+            assert!(taken(direct_weight::applies).is_empty());
+            return;
         }
+        // A vector unit (AVX2 here): the seven at the end (rows of 9 and of exactly 4, one
+        // input channel, 64 channels on 7 × 7, a batch of 37, two at stride 2).
+        assert_eq!(taken(direct::applies), (12..=18).collect::<Vec<_>>());
+        // The input gradient through the flipped weight: stride 1, and the flipped geometry
+        // must qualify too (3 or 1 output channels do not).
+        let flipped = |g: &ConvGeometry| {
+            g.stride == [1, 1] && direct::applies(g) && {
+                let w = vec![0.0; g.out_channels * g.rows()];
+                direct::applies(&winograd::flipped_transposed(g, &w).0)
+            }
+        };
+        assert_eq!(taken(flipped), [13, 15, 16]);
+        // The weight gradient: these, 3 → 4 channels, and 65 → 64 channels on 3 × 4.
+        let mut weight = vec![0, 11];
+        weight.extend(12..=18);
+        assert_eq!(taken(direct_weight::applies), weight);
+        let square = |c, o, side| ConvGeometry {
+            in_channels: c,
+            out_channels: o,
+            height: side,
+            width: side,
+            ..all[16]
+        };
+        assert!(direct_weight::applies(&square(64, 64, 28)));
+        assert!(direct_weight::applies(&square(128, 128, 14)));
+        assert!(!direct_weight::applies(&square(128, 128, 15)), "Winograd");
+        assert!(!direct_weight::applies(&square(128, 64, 20)), "Winograd");
+        assert!(!direct_weight::applies(&square(129, 128, 7)), "too wide");
+        assert!(
+            !direct_weight::applies(&square(16, 18, 7)),
+            "18 output channels"
+        );
+        let narrow = ConvGeometry {
+            width: 6,
+            ..all[17]
+        };
+        assert!(
+            !direct::applies(&narrow),
+            "stride 2 on 6 columns: 3 output columns"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Direct "same" 3×3 convolution (stride 1, dilation 1, padding 1) for 16–64 channels, in
+//! Direct 3×3 convolution (padding 1, stride 1 — "same" — or 2) for 16–64 channels, in
 //! oneDNN's shape: output channels in the vector lanes.
 //!
 //! Each sample's input is copied once into a zero-bordered buffer. For every block of
@@ -34,20 +34,23 @@ pub fn enabled() -> bool {
     *ON.get_or_init(|| std::env::var("MUSE_DIRECT").map_or(true, |v| v != "0"))
 }
 
-/// Whether this module computes the convolution `g`: a "same" 3×3 one with a multiple of two
-/// vectors of output channels, at most [`MAX_CHANNELS`] on either side, rows of at least [`P`]
-/// pixels, on a CPU with a vector unit.
+/// Whether this module computes the convolution `g`: a 3×3 one with padding 1 and stride 1
+/// ("same") or 2, a multiple of two vectors of output channels, at most [`MAX_CHANNELS`] on
+/// either side, output rows of at least [`P`] pixels, on a CPU with a vector unit. (Its input
+/// gradient takes this path through the flipped weight at stride 1 only.)
 pub fn applies(g: &ConvGeometry) -> bool {
     let block = 2 * vector_lanes();
+    let stride = g.stride[0];
     g.kernel == [3, 3]
-        && g.stride == [1, 1]
+        && (g.stride == [1, 1] || g.stride == [2, 2])
         && g.dilation == [1, 1]
         && g.padding == [(1, 1), (1, 1)]
         && block > 2
         && g.out_channels.is_multiple_of(block)
         && g.out_channels <= MAX_CHANNELS
         && (1..=MAX_CHANNELS).contains(&g.in_channels)
-        && g.width >= P
+        && g.width > 0
+        && (g.width - 1) / stride + 1 >= P
         && g.height > 0
 }
 
@@ -101,8 +104,10 @@ fn bordered(x: &[f32], c: usize, h: usize, w: usize, buf: &mut Vec<f32>) {
     }
 }
 
-/// One sample's output `y` (`[O, H, W]`) from its bordered input `xb` and the packed weight.
-struct Sample<'a> {
+/// One sample's output `y` (`[O, OH, OW]`) from its bordered input `xb` (`[C, H + 2, W + 2]`)
+/// and the packed weight, at stride `STRIDE`; a tile reads `ROW = STRIDE·(P − 1) + 3` input
+/// values of a row (a fixed-size array: the bounds checks go, and with them a 10–20% cost).
+struct Sample<'a, const STRIDE: usize, const ROW: usize> {
     xb: &'a [f32],
     packed: &'a [f32],
     y: &'a mut [f32],
@@ -111,7 +116,7 @@ struct Sample<'a> {
     w: usize,
 }
 
-impl WithSimd for Sample<'_> {
+impl<const STRIDE: usize, const ROW: usize> WithSimd for Sample<'_, STRIDE, ROW> {
     type Output = ();
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
@@ -126,24 +131,24 @@ impl WithSimd for Sample<'_> {
         let l = lanes::<S>();
         let b = 2 * l;
         let (bw, plane) = (w + 2, (h + 2) * (w + 2));
+        let (oh, ow) = ((h - 1) / STRIDE + 1, (w - 1) / STRIDE + 1);
         let zero = simd.splat_f32s(0.0);
         let mut tile = vec![0.0f32; b * P];
         for (blk, wb) in packed.chunks_exact(c * 9 * b).enumerate() {
-            for oy in 0..h {
+            for oy in 0..oh {
                 let mut x0 = 0;
-                while x0 < w {
-                    let start = x0.min(w - P);
+                while x0 < ow {
+                    let start = x0.min(ow - P);
                     let mut acc = [[zero; P]; 2];
                     for (xc, wc) in xb.chunks_exact(plane).zip(wb.chunks_exact(9 * b)) {
                         for ky in 0..3 {
-                            let row: &[f32; P + 2] = xc[(oy + ky) * bw + start..][..P + 2]
-                                .try_into()
-                                .expect("P + 2 values");
+                            let at = (STRIDE * oy + ky) * bw + STRIDE * start;
+                            let row: &[f32; ROW] = xc[at..][..ROW].try_into().expect("ROW values");
                             for kx in 0..3 {
                                 let wk = &wc[(ky * 3 + kx) * b..][..b];
                                 let (w0, w1) = (load::<S>(wk), load::<S>(&wk[l..]));
                                 for i in 0..P {
-                                    let xs = simd.splat_f32s(row[kx + i]);
+                                    let xs = simd.splat_f32s(row[STRIDE * i + kx]);
                                     acc[0][i] = simd.mul_add_f32s(w0, xs, acc[0][i]);
                                     acc[1][i] = simd.mul_add_f32s(w1, xs, acc[1][i]);
                                 }
@@ -160,7 +165,7 @@ impl WithSimd for Sample<'_> {
                         }
                     }
                     for (oc, t) in tile.chunks_exact(P).enumerate() {
-                        let at = ((blk * b + oc) * h + oy) * w + start;
+                        let at = ((blk * b + oc) * oh + oy) * ow + start;
                         y[at..at + P].copy_from_slice(t);
                     }
                     x0 += P;
@@ -175,24 +180,39 @@ impl WithSimd for Sample<'_> {
 /// # Shapes
 /// - `x`: `[batch, in_channels, height, width]` (flat, NCHW)
 /// - `w`: `[out_channels, in_channels, 3, 3]`
-/// - output: `[batch, out_channels, height, width]`
+/// - output: `[batch, out_channels, oh, ow]` (`height, width` at stride 1, `⌈height / 2⌉,
+///   ⌈width / 2⌉` at stride 2)
 pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let (c, h, wd, o) = (g.in_channels, g.height, g.width, g.out_channels);
-    let mut y = vec![0.0; g.batch * o * h * wd];
+    let [oh, ow] = [(h - 1) / g.stride[0] + 1, (wd - 1) / g.stride[1] + 1];
+    let mut y = vec![0.0; g.batch * o * oh * ow];
     let packed = pack_weight(w, o, c, 2 * vector_lanes());
     let arch = pulp::Arch::new();
-    y.par_chunks_mut(o * h * wd)
+    let strided = g.stride[0] == 2;
+    y.par_chunks_mut(o * oh * ow)
         .zip(x.par_chunks(c * h * wd))
         .for_each_init(Vec::new, |xb, (yn, xn)| {
             bordered(xn, c, h, wd, xb);
-            arch.dispatch(Sample {
-                xb,
-                packed: &packed,
-                y: yn,
-                c,
-                h,
-                w: wd,
-            });
+            let (packed, y, w) = (&packed[..], yn, wd);
+            if strided {
+                arch.dispatch(Sample::<2, { 2 * P + 1 }> {
+                    xb,
+                    packed,
+                    y,
+                    c,
+                    h,
+                    w,
+                });
+            } else {
+                arch.dispatch(Sample::<1, { P + 2 }> {
+                    xb,
+                    packed,
+                    y,
+                    c,
+                    h,
+                    w,
+                });
+            }
         });
     y
 }

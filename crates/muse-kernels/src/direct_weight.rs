@@ -1,8 +1,8 @@
-//! Weight gradient of the direct "same" 3×3 convolution (the convolutions [`direct::applies`]
-//! takes), without a patch matrix:
+//! Weight gradient of 3×3 convolutions with padding 1 and stride 1 or 2, without a patch
+//! matrix:
 //!
-//! `dW[o, c, ky, kx] = Σ_n Σ_(y, x) dY[n, o, y, x] · X[n, c, y + ky − 1, x + kx − 1]`
-//! (zero outside the input).
+//! `dW[o, c, ky, kx] = Σ_n Σ_(y, x) dY[n, o, y, x] · X[n, c, s·y + ky − 1, s·x + kx − 1]`
+//! (zero outside the input), here for stride `s` = 1.
 //!
 //! A group of samples is laid out channel by channel as one stream: rows of `W + 1` values
 //! (the extra column zero), samples of `H + 1` rows (the extra row zero), so the zero column
@@ -13,6 +13,12 @@
 //! `dW[o, c, ky, kx] = Σ_j dY'[o][j] · X'[c][j + ky·(W + 1) + kx]`: a product that reaches past
 //! a row or a sample meets a zero of `X'` or of `dY'`. Padding costs `(H + 1)(W + 1) / HW`:
 //! 7% at 28 px, 15% at 14, 31% at 7.
+//!
+//! A stride-2 convolution reads input row `2y + ky − 1`: its input is split into four phases
+//! (`X[2i + py, 2j + px]`), each laid out like `dY'` (on the output's rows), and every tap reads
+//! one phase at a shift of 0 or 1 row and column — `ky = 0` reads phase row 1 one row up,
+//! `ky = 1` phase row 0, `ky = 2` phase row 1, alike for `kx` — so the same tile runs
+//! unchanged.
 //!
 //! Pixels lie in the vector lanes; a register tile of [`M`] output channels × the three `kx`
 //! taps of one `(c, ky)` keeps 12 vector accumulators, fed per step by [`M`] loads of `dY'`
@@ -58,8 +64,8 @@ const MAX_CHANNELS_SMALL_MAP: usize = 128;
 /// Pixels of the maps that count as small (14 × 14).
 const SMALL_MAP: usize = 196;
 
-/// Whether this module computes the weight gradient of `g`: a "same" 3×3 convolution with a
-/// multiple of [`M`] output channels, at most [`MAX_CHANNELS`] on either side (or
+/// Whether this module computes the weight gradient of `g`: a 3×3 convolution with padding 1
+/// and stride 1 ("same") or 2, a multiple of [`M`] output channels, at most [`MAX_CHANNELS`] on either side (or
 /// [`MAX_CHANNELS_SMALL_MAP`] on maps of at most [`SMALL_MAP`] pixels), on a CPU with a vector
 /// unit. Wider convolutions stay on Winograd, whose weight gradient does fewer multiply-adds
 /// and, on larger maps, wins: per pass (`cargo bench --bench convs -- --net generator20` and
@@ -73,7 +79,7 @@ pub fn applies(g: &ConvGeometry) -> bool {
         MAX_CHANNELS
     };
     g.kernel == [3, 3]
-        && g.stride == [1, 1]
+        && (g.stride == [1, 1] || g.stride == [2, 2])
         && g.dilation == [1, 1]
         && g.padding == [(1, 1), (1, 1)]
         && vector_lanes() > 1
@@ -84,43 +90,85 @@ pub fn applies(g: &ConvGeometry) -> bool {
         && g.width > 0
 }
 
-/// The stream layout of one group of `samples` samples.
+/// The stream layout of one group of samples.
 #[derive(Clone, Copy)]
 struct Layout {
     c: usize,
     h: usize,
     w: usize,
-    /// Values of one output-gradient stream `dY'[o]`: `samples·(H + 1)·(W + 1)` rounded up to
-    /// whole vectors.
+    /// Stride (1 or 2): the input has `stride²` phases.
+    stride: usize,
+    oh: usize,
+    ow: usize,
+    /// Values of one output-gradient stream `dY'[o]`: `samples·(OH + 1)·(OW + 1)` rounded up
+    /// to whole vectors.
     len: usize,
-    /// Values of one input stream `X'[c]`: room for `len` values after the largest shift.
+    /// Values of one input stream `X'[phase, c]`: room for `len` values after the largest
+    /// shift.
     xlen: usize,
 }
 
 impl Layout {
     fn new(g: &ConvGeometry, samples: usize, lanes: usize) -> Self {
-        let q = g.width + 1;
-        let len = (samples * (g.height + 1) * q).next_multiple_of(lanes);
+        let stride = g.stride[0];
+        let (oh, ow) = ((g.height - 1) / stride + 1, (g.width - 1) / stride + 1);
+        let q = ow + 1;
+        let len = (samples * (oh + 1) * q).next_multiple_of(lanes);
         Self {
             c: g.in_channels,
             h: g.height,
             w: g.width,
+            stride,
+            oh,
+            ow,
             len,
             xlen: len + 2 * q + 2,
         }
     }
 
-    /// `src` (`[s, K, H, W]`, consecutive samples) as `K` streams of `stride` values, each
-    /// starting `offset` zeros in, into `buf` (zeroed and resized).
-    fn streams(&self, src: &[f32], k: usize, stride: usize, offset: usize, buf: &mut Vec<f32>) {
-        let (q, plane) = (self.w + 1, self.h * self.w);
-        buf.clear();
-        buf.resize(k * stride, 0.0);
-        for (n, sample) in src.chunks(k * plane).enumerate() {
-            for (stream, image) in buf.chunks_mut(stride).zip(sample.chunks(plane)) {
-                let at = offset + n * (self.h + 1) * q;
-                for (row, s) in stream[at..].chunks_mut(q).zip(image.chunks(self.w)) {
-                    row[..self.w].copy_from_slice(s);
+    /// The phase and shift a tap reads along one axis: stride 1 reads its one phase `k`
+    /// values on; stride 2 reads phase 1 one value back (`k = 0`), phase 0 (`k = 1`) or
+    /// phase 1 (`k = 2`), on streams that start one value in.
+    fn tap(&self, k: usize) -> (usize, usize) {
+        if self.stride == 1 {
+            (0, k)
+        } else {
+            [(1, 0), (0, 1), (1, 1)][k]
+        }
+    }
+
+    /// Appends to `buf` the streams of `src` (`[s, K, h, w]`, consecutive samples): for
+    /// every phase `(py, px)` of `step` (one phase for `step` 1) and channel, the values
+    /// `src[n, k, step·i + py, step·j + px]` at `offset + n·(OH + 1)·(OW + 1) + i·(OW + 1) + j`
+    /// of a stream of `len` values, zero elsewhere.
+    fn streams(
+        &self,
+        src: &[f32],
+        [k, h, w]: [usize; 3],
+        step: usize,
+        len: usize,
+        offset: usize,
+        buf: &mut Vec<f32>,
+    ) {
+        let (q, plane) = (self.ow + 1, h * w);
+        let start = buf.len();
+        buf.resize(start + step * step * k * len, 0.0);
+        let phases = buf[start..].chunks_mut(k * len);
+        for (phase, streams) in phases.enumerate() {
+            let (py, px) = (phase / step, phase % step);
+            for (n, sample) in src.chunks(k * plane).enumerate() {
+                let at = offset + n * (self.oh + 1) * q;
+                for (stream, image) in streams.chunks_mut(len).zip(sample.chunks(plane)) {
+                    let rows = image.chunks(w).skip(py).step_by(step);
+                    for (row, s) in stream[at..].chunks_mut(q).zip(rows) {
+                        if step == 1 {
+                            row[..w].copy_from_slice(s);
+                        } else {
+                            for (d, &v) in row.iter_mut().zip(s.iter().skip(px).step_by(step)) {
+                                *d = v;
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -128,7 +176,7 @@ impl Layout {
 }
 
 /// The weight gradient `dw` (`[O, C, 3, 3]`, added to) of one group of samples from its
-/// streams: inputs `xs` (`[C, xlen]`) and output gradients `dys` (`[O, len]`).
+/// streams: inputs `xs` (`[phases, C, xlen]`) and output gradients `dys` (`[O, len]`).
 struct Group<'a> {
     xs: &'a [f32],
     dys: &'a [f32],
@@ -141,20 +189,24 @@ impl WithSimd for Group<'_> {
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
         let Self { xs, dys, dw, at } = self;
-        let (c, len, q) = (at.c, at.len, at.w + 1);
+        let (c, len, q) = (at.c, at.len, at.ow + 1);
         let vectors = len / lanes::<S>();
         let segment = (SEGMENT_PIXELS / lanes::<S>()).max(1);
         let zero = simd.splat_f32s(0.0);
+        let taps: [(usize, usize); 3] = std::array::from_fn(|k| at.tap(k));
         for start in (0..vectors).step_by(segment) {
             let end = (start + segment).min(vectors);
             for (ob, dblock) in dys.chunks_exact(M * len).enumerate() {
                 let d: [&[S::f32s]; M] = std::array::from_fn(|m| {
                     &S::as_simd_f32s(&dblock[m * len..][..len]).0[start..end]
                 });
-                for (ci, stream) in xs.chunks_exact(at.xlen).enumerate() {
-                    for ky in 0..3 {
+                for ci in 0..c {
+                    for (ky, &(py, dy)) in taps.iter().enumerate() {
                         let x: [&[S::f32s]; 3] = std::array::from_fn(|kx| {
-                            &S::as_simd_f32s(&stream[ky * q + kx..][..len]).0[start..end]
+                            let (px, dx) = taps[kx];
+                            let phase = py * at.stride + px;
+                            let stream = &xs[(phase * c + ci) * at.xlen..][..at.xlen];
+                            &S::as_simd_f32s(&stream[dy * q + dx..][..len]).0[start..end]
                         });
                         let mut acc = [[zero; 3]; M];
                         for i in 0..end - start {
@@ -185,7 +237,7 @@ impl WithSimd for Group<'_> {
 ///
 /// # Shapes
 /// - `x`: `[batch, in_channels, height, width]` (flat, NCHW)
-/// - `dy`: `[batch, out_channels, height, width]`
+/// - `dy`: `[batch, out_channels, oh, ow]`
 /// - output: `[out_channels, in_channels, 3, 3]`
 pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let (c, o, plane) = (g.in_channels, g.out_channels, g.height * g.width);
@@ -193,22 +245,29 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     if g.batch == 0 {
         return vec![0.0; size];
     }
+    let lanes = vector_lanes();
+    let one = Layout::new(g, 1, 1);
+    let oplane = one.oh * one.ow;
     let s = GROUP_PIXELS
-        .div_ceil((g.height + 1) * (g.width + 1))
+        .div_ceil((one.oh + 1) * (one.ow + 1))
         .clamp(1, g.batch);
     let groups = g.batch.div_ceil(s);
     let per_task = groups.div_ceil(rayon::current_num_threads());
-    let lanes = vector_lanes();
     let arch = pulp::Arch::new();
     x.par_chunks(s * c * plane)
-        .zip(dy.par_chunks(s * o * plane))
+        .zip(dy.par_chunks(s * o * oplane))
         .with_min_len(per_task)
         .fold(
             || (vec![0.0; size], Vec::new(), Vec::new()),
             |(mut dw, mut xs, mut dys), (xg, dyg)| {
                 let at = Layout::new(g, xg.len() / (c * plane), lanes);
-                at.streams(xg, c, at.xlen, g.width + 2, &mut xs);
-                at.streams(dyg, o, at.len, 0, &mut dys);
+                // The input streams start one row and one column in, so that a shift of 0
+                // reads the row above and the column before (the border).
+                let offset = at.ow + 2;
+                xs.clear();
+                dys.clear();
+                at.streams(xg, [c, at.h, at.w], at.stride, at.xlen, offset, &mut xs);
+                at.streams(dyg, [o, at.oh, at.ow], 1, at.len, 0, &mut dys);
                 arch.dispatch(Group {
                     xs: &xs,
                     dys: &dys,
