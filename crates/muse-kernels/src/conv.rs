@@ -188,6 +188,15 @@ fn group_size(g: &ConvGeometry) -> usize {
 /// Output positions per GEMM below which samples are grouped.
 const MIN_COLUMNS: usize = 256;
 
+/// The `with_min_len` for a parallel fold over `items` groups that each worker should share:
+/// few tasks (each one allocates its own gradient), but one per worker at least. Rayon splits
+/// a range only while both halves keep `len / 2 ≥ min`, so `⌈items / workers⌉` would leave an
+/// odd count (13 groups on 2 workers: min 7) on **one** worker; half of the floor splits
+/// every count into at least one task per worker.
+pub(crate) fn min_len_per_task(items: usize) -> usize {
+    (items / (2 * rayon::current_num_threads())).max(1)
+}
+
 /// Whether the GEMM itself should split work: only when the groups cannot keep the pool busy.
 fn gemm_parallel(groups: usize) -> bool {
     groups < rayon::current_num_threads()
@@ -293,7 +302,7 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let s = group_size(g);
     let groups = g.batch.div_ceil(s);
     let par = gemm_parallel(groups);
-    let per_task = groups.div_ceil(rayon::current_num_threads());
+    let per_task = min_len_per_task(groups);
     x.par_chunks(s * g.input_len())
         .zip(dy.par_chunks(s * o * p))
         .with_min_len(per_task)
@@ -485,13 +494,16 @@ mod tests {
             g(3, 16, 6, 4, 32, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(2, 1, 7, 5, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(2, 64, 7, 7, 64, [3, 3], 1, [(1, 1), (1, 1)], 1),
-            // The direct weight gradient's groups of ≥ 1024 padded pixels: (5 + 1) × (4 + 1)
-            // = 30 a sample, 35 samples a group (1050 pixels: two segments), the last of 2.
+            // The direct weight gradient's groups of ≤ 1024 padded pixels: (5 + 1) × (4 + 1)
+            // = 30 a sample, 34 samples a group, the last of 3.
             g(37, 16, 5, 4, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
             // Stride 2, padding 1 (WRN's down-sampling 3×3): even sides, and odd sides whose
             // last output row and column read the bottom and right border.
             g(3, 16, 14, 14, 32, [3, 3], 2, [(1, 1), (1, 1)], 1),
             g(2, 8, 9, 11, 16, [3, 3], 2, [(1, 1), (1, 1)], 1),
+            // One sample longer than a weight-gradient segment: 34 × 34 padded pixels, cut
+            // in two.
+            g(2, 16, 33, 33, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
         ]
     }
 
@@ -530,9 +542,9 @@ mod tests {
             assert!(taken(direct_weight::applies).is_empty());
             return;
         }
-        // A vector unit (AVX2 here): the seven at the end (rows of 9 and of exactly 4, one
-        // input channel, 64 channels on 7 × 7, a batch of 37, two at stride 2).
-        assert_eq!(taken(direct::applies), (12..=18).collect::<Vec<_>>());
+        // A vector unit (AVX2 here): the eight at the end (rows of 9 and of exactly 4, one
+        // input channel, 64 channels on 7 × 7, a batch of 37, two at stride 2, 33 × 33).
+        assert_eq!(taken(direct::applies), (12..=19).collect::<Vec<_>>());
         // The input gradient through the flipped weight: stride 1, and the flipped geometry
         // must qualify too (3 or 1 output channels do not).
         let flipped = |g: &ConvGeometry| {
@@ -541,10 +553,10 @@ mod tests {
                 direct::applies(&winograd::flipped_transposed(g, &w).0)
             }
         };
-        assert_eq!(taken(flipped), [13, 15, 16]);
+        assert_eq!(taken(flipped), [13, 15, 16, 19]);
         // The weight gradient: these, 3 → 4 channels, and 65 → 64 channels on 3 × 4.
         let mut weight = vec![0, 11];
-        weight.extend(12..=18);
+        weight.extend(12..=19);
         assert_eq!(taken(direct_weight::applies), weight);
         let square = |c, o, side| ConvGeometry {
             in_channels: c,

@@ -23,10 +23,11 @@
 //! Pixels lie in the vector lanes; a register tile of [`M`] output channels × the three `kx`
 //! taps of one `(c, ky)` keeps 12 vector accumulators, fed per step by [`M`] loads of `dY'`
 //! and three of `X'` (seven loads per twelve multiply-adds, where the per-pair kernel of
-//! attempt 10 needed more than one per multiply-add). Groups of at least [`GROUP_PIXELS`]
-//! make the tile's horizontal sums a few per cent of its work, and long streams are cut into
-//! segments of at most [`SEGMENT_PIXELS`] that each run every tile, so the operands stay in
-//! cache. Groups are spread over the rayon pool, each worker summing its own gradient.
+//! attempt 10 needed more than one per multiply-add). A group holds as many whole samples as
+//! fit in [`SEGMENT_PIXELS`] (at least one), long enough that the tile's horizontal sums are
+//! a few per cent of its work and short enough that its operands stay in cache; the stream of
+//! one sample of a larger map is cut into equal segments that each run every tile. Groups are
+//! spread over the rayon pool, each worker summing its own gradient.
 
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
@@ -37,13 +38,11 @@ use crate::direct::{self, lanes, vector_lanes};
 /// Output channels per register tile (12 accumulators with the three `kx` taps).
 const M: usize = 4;
 
-/// Pixels per group of samples, at least: the dot products one tile sums before its
-/// horizontal reduction.
-const GROUP_PIXELS: usize = 1024;
-
-/// Pixels per segment of a group's streams, at most: each segment runs every tile, so that
-/// a tile's output-gradient streams (4 × 4 KiB) and one input stream stay in the L1 cache
-/// whatever the map size.
+/// Pixels per segment of a group's streams, at most (a group of samples fills one when the
+/// samples are small): each segment runs every tile, so that a tile's output-gradient
+/// streams (4 × 4 KiB) and one input stream stay in the L1 cache whatever the map size.
+/// Measured on WRN-16-1's maps (docs/performance.md, attempt 15): 256- and 512-pixel
+/// segments cost 10–25% more, from the horizontal sums and the tiles' set-up.
 const SEGMENT_PIXELS: usize = 1024;
 
 /// Whether this path is on: with [`direct::enabled`], unless the environment sets
@@ -191,7 +190,8 @@ impl WithSimd for Group<'_> {
         let Self { xs, dys, dw, at } = self;
         let (c, len, q) = (at.c, at.len, at.ow + 1);
         let vectors = len / lanes::<S>();
-        let segment = (SEGMENT_PIXELS / lanes::<S>()).max(1);
+        let segments = vectors.div_ceil((SEGMENT_PIXELS / lanes::<S>()).max(1));
+        let segment = vectors.div_ceil(segments.max(1)).max(1);
         let zero = simd.splat_f32s(0.0);
         let taps: [(usize, usize); 3] = std::array::from_fn(|k| at.tap(k));
         for start in (0..vectors).step_by(segment) {
@@ -248,11 +248,9 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let lanes = vector_lanes();
     let one = Layout::new(g, 1, 1);
     let oplane = one.oh * one.ow;
-    let s = GROUP_PIXELS
-        .div_ceil((one.oh + 1) * (one.ow + 1))
-        .clamp(1, g.batch);
+    let s = (SEGMENT_PIXELS / ((one.oh + 1) * (one.ow + 1))).clamp(1, g.batch);
     let groups = g.batch.div_ceil(s);
-    let per_task = groups.div_ceil(rayon::current_num_threads());
+    let per_task = crate::conv::min_len_per_task(groups);
     let arch = pulp::Arch::new();
     x.par_chunks(s * c * plane)
         .zip(dy.par_chunks(s * o * oplane))

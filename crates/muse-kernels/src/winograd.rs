@@ -280,7 +280,7 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     }
     let plan = Plan::new(g);
     let (th, tw, tiles) = (plan.th, plan.tw, plan.tiles);
-    let per_task = plan.groups.div_ceil(rayon::current_num_threads());
+    let per_task = crate::conv::min_len_per_task(plan.groups);
     let du = x
         .par_chunks(plan.group * c * h * wd)
         .zip(dy.par_chunks(plan.group * o * h * wd))
