@@ -23,6 +23,7 @@
 //! ```text
 //! cargo bench --bench steps -- [--setting fashion-mnist|cifar|all|sweep-fashion|sweep-imagenet] [--step teacher|generator|student|all]
 //!                              [--res N] [--iters 10] [--warmup 3] [--gen-steps 1] [--json]
+//! MUSE_BENCH_TRACE=1 cargo bench --bench steps -- …   # also every timed step, in order
 //! ```
 //! Peak memory is the process's peak resident set (`VmHWM`): run one step per process (as
 //! `scripts/bench_compare.sh` does) for a per-step figure.
@@ -241,7 +242,9 @@ fn peak_rss_mib() -> f64 {
         .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
-/// Runs `f` `warmup` times untimed, then `iters` times; returns sorted milliseconds.
+/// Runs `f` `warmup` times untimed, then `iters` times; returns sorted milliseconds. With
+/// `MUSE_BENCH_TRACE=1` in the environment, every timed step's milliseconds go to stderr in
+/// order (`trace 173.2 171.9 …`), to tell a slow tail from a slow step.
 fn time(warmup: usize, iters: usize, mut f: impl FnMut()) -> Vec<f64> {
     for _ in 0..warmup {
         f();
@@ -253,6 +256,10 @@ fn time(warmup: usize, iters: usize, mut f: impl FnMut()) -> Vec<f64> {
             t.elapsed().as_secs_f64() * 1e3
         })
         .collect();
+    if std::env::var("MUSE_BENCH_TRACE").is_ok_and(|v| v == "1") {
+        let steps: Vec<String> = ms.iter().map(|m| format!("{m:.1}")).collect();
+        eprintln!("trace {}", steps.join(" "));
+    }
     ms.sort_by(f64::total_cmp);
     ms
 }
