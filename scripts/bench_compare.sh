@@ -7,6 +7,9 @@
 #   BURN_ONLY=1 bash scripts/bench_compare.sh ...     # ours only (no PyTorch needed)
 #   GEN_STEPS=10 bash scripts/bench_compare.sh ...    # generator steps timed in iterations of
 #                                                     # 10, per step (as a run spends them)
+#   WARMUP=8 bash scripts/bench_compare.sh ...        # untimed steps first, both sides (default 3;
+#                                                     # a nayer-wrn student process warms over ~8)
+#   STEPS=student bash scripts/bench_compare.sh ...   # only this step (teacher|generator|student)
 #
 # Results (JSON lines) go to target/bench-steps.jsonl (OUT=... to change). Needs PyTorch unless
 # BURN_ONLY is set (never in CI). scripts/perf_table.py turns result files into the
@@ -37,9 +40,11 @@ combos() {
 }
 GEN=()
 [ -n "${GEN_STEPS:-}" ] && GEN=(--gen-steps "$GEN_STEPS")
+WARM=(--warmup "${WARMUP:-3}")
 combos | while read -r setting step res; do
-  "$BIN" --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" "${GEN[@]}" --json >> "$OUT"
-  [ -n "${BURN_ONLY:-}" ] || "$PYTHON" scripts/bench_pytorch.py --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" "${GEN[@]}" --json >> "$OUT"
+  [ -n "${STEPS:-}" ] && [ "$step" != "$STEPS" ] && continue
+  "$BIN" --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" "${WARM[@]}" "${GEN[@]}" --json >> "$OUT"
+  [ -n "${BURN_ONLY:-}" ] || "$PYTHON" scripts/bench_pytorch.py --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" "${WARM[@]}" "${GEN[@]}" --json >> "$OUT"
 done
 "$PYTHON" - "$OUT" <<'PY'
 import json, sys
