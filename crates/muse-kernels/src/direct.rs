@@ -5,8 +5,9 @@
 //! `2·L` output channels (two `L`-lane vectors) and every tile of [`P`] output pixels of a row,
 //! `2·P` vector accumulators are summed over (input channel, ky, kx): two weight loads and `P`
 //! input broadcasts feed `2·P` fused multiply-adds. The tile is then written to the NCHW output
-//! through a small transposition buffer. A row's last tile starts at `W − P` (it overlaps the
-//! one before and writes equal values).
+//! through a small transposition buffer. A row of `W` pixels takes `⌊W / P⌋` tiles of `P` and
+//! one exact tile of the `W mod P` left (until attempt 18 an overlapping tile of `P`: 8 pixels
+//! computed for a row of 7).
 //!
 //! `P` is 4: with 6 pixels (12 accumulators, 15 of the 16 AVX2 registers) LLVM spilled every
 //! accumulator after each FMA and the kernel ran at 40% of this speed (docs/performance.md,
@@ -92,11 +93,15 @@ fn pack_weight(w: &[f32], o: usize, c: usize, b: usize) -> Vec<f32> {
     packed
 }
 
-/// One sample's channels (`[C, H, W]`) with a one-pixel zero border: `[C, H + 2, W + 2]`.
+/// Input values a tile reads from one bordered row, at most: `2·(P − 1) + 3` (stride 2).
+const ROW: usize = 2 * (P - 1) + 3;
+
+/// One sample's channels (`[C, H, W]`) with a one-pixel zero border: `[C, H + 2, W + 2]`,
+/// followed by [`ROW`] zeros so that every tile reads a whole [`ROW`]-value array.
 fn bordered(x: &[f32], c: usize, h: usize, w: usize, buf: &mut Vec<f32>) {
     let bw = w + 2;
     buf.clear();
-    buf.resize(c * (h + 2) * bw, 0.0);
+    buf.resize(c * (h + 2) * bw + ROW, 0.0);
     for (plane, src) in buf.chunks_mut((h + 2) * bw).zip(x.chunks(h * w)) {
         for (row, s) in plane[bw..].chunks_mut(bw).zip(src.chunks(w)) {
             row[1..=w].copy_from_slice(s);
@@ -104,10 +109,77 @@ fn bordered(x: &[f32], c: usize, h: usize, w: usize, buf: &mut Vec<f32>) {
     }
 }
 
-/// One sample's output `y` (`[O, OH, OW]`) from its bordered input `xb` (`[C, H + 2, W + 2]`)
-/// and the packed weight, at stride `STRIDE`; a tile reads `ROW = STRIDE·(P − 1) + 3` input
-/// values of a row (a fixed-size array: the bounds checks go, and with them a 10–20% cost).
-struct Sample<'a, const STRIDE: usize, const ROW: usize> {
+/// Where one tile reads and writes: output row `oy` from column `start`, in the block of
+/// output channels whose packed weight is `wb`.
+struct At<'a> {
+    xb: &'a [f32],
+    wb: &'a [f32],
+    plane: usize,
+    bw: usize,
+    oy: usize,
+    start: usize,
+}
+
+/// The `2·T` accumulators of one tile of `T` output pixels at stride `STRIDE`, summed over
+/// (input channel, ky, kx). Each bordered row is read as a fixed-size array (the bounds checks
+/// go: a slice of computed length cost 10–20%, attempt 16).
+#[inline(always)]
+fn tile<S: Simd, const STRIDE: usize, const T: usize>(simd: S, at: &At) -> [[S::f32s; T]; 2] {
+    let l = lanes::<S>();
+    let b = 2 * l;
+    let zero = simd.splat_f32s(0.0);
+    let mut acc = [[zero; T]; 2];
+    for (ci, wc) in at.wb.chunks_exact(9 * b).enumerate() {
+        for ky in 0..3 {
+            let from = ci * at.plane + (STRIDE * at.oy + ky) * at.bw + STRIDE * at.start;
+            let row: &[f32; ROW] = at.xb[from..][..ROW].try_into().expect("ROW values");
+            for kx in 0..3 {
+                let wk = &wc[(ky * 3 + kx) * b..][..b];
+                let (w0, w1) = (load::<S>(wk), load::<S>(&wk[l..]));
+                for i in 0..T {
+                    let xs = simd.splat_f32s(row[STRIDE * i + kx]);
+                    acc[0][i] = simd.mul_add_f32s(w0, xs, acc[0][i]);
+                    acc[1][i] = simd.mul_add_f32s(w1, xs, acc[1][i]);
+                }
+            }
+        }
+    }
+    acc
+}
+
+/// Writes a tile's accumulators (`2·T` vectors of `L` output channels) to the NCHW output
+/// `y` (`[O, OH, OW]`), through `buf` (`2·L·T` values): channel `blk·2L + lane`, row `oy`,
+/// columns `start..start + T`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn store<S: Simd, const T: usize>(
+    acc: [[S::f32s; T]; 2],
+    buf: &mut [f32],
+    y: &mut [f32],
+    blk: usize,
+    [oh, ow]: [usize; 2],
+    oy: usize,
+    start: usize,
+) {
+    let l = lanes::<S>();
+    // By value: a reference into `acc` would keep the accumulators in memory.
+    for (v, vectors) in acc.into_iter().enumerate() {
+        for (i, a) in vectors.into_iter().enumerate() {
+            let vals: &[f32] = pulp::bytemuck::cast_slice(std::slice::from_ref(&a));
+            for (lane, &val) in vals.iter().enumerate() {
+                buf[(v * l + lane) * T + i] = val;
+            }
+        }
+    }
+    for (oc, t) in buf[..2 * l * T].chunks_exact(T).enumerate() {
+        let to = ((blk * 2 * l + oc) * oh + oy) * ow + start;
+        y[to..to + T].copy_from_slice(t);
+    }
+}
+
+/// One sample's output `y` (`[O, OH, OW]`) from its bordered input `xb` (`[C, H + 2, W + 2]`
+/// and [`ROW`] zeros) and the packed weight, at stride `STRIDE`.
+struct Sample<'a, const STRIDE: usize> {
     xb: &'a [f32],
     packed: &'a [f32],
     y: &'a mut [f32],
@@ -116,7 +188,7 @@ struct Sample<'a, const STRIDE: usize, const ROW: usize> {
     w: usize,
 }
 
-impl<const STRIDE: usize, const ROW: usize> WithSimd for Sample<'_, STRIDE, ROW> {
+impl<const STRIDE: usize> WithSimd for Sample<'_, STRIDE> {
     type Output = ();
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) {
@@ -128,47 +200,63 @@ impl<const STRIDE: usize, const ROW: usize> WithSimd for Sample<'_, STRIDE, ROW>
             h,
             w,
         } = self;
-        let l = lanes::<S>();
-        let b = 2 * l;
+        let b = 2 * lanes::<S>();
         let (bw, plane) = (w + 2, (h + 2) * (w + 2));
-        let (oh, ow) = ((h - 1) / STRIDE + 1, (w - 1) / STRIDE + 1);
-        let zero = simd.splat_f32s(0.0);
-        let mut tile = vec![0.0f32; b * P];
+        let size = [(h - 1) / STRIDE + 1, (w - 1) / STRIDE + 1];
+        let mut buf = vec![0.0f32; b * P];
         for (blk, wb) in packed.chunks_exact(c * 9 * b).enumerate() {
-            for oy in 0..oh {
-                let mut x0 = 0;
-                while x0 < ow {
-                    let start = x0.min(ow - P);
-                    let mut acc = [[zero; P]; 2];
-                    for (xc, wc) in xb.chunks_exact(plane).zip(wb.chunks_exact(9 * b)) {
-                        for ky in 0..3 {
-                            let at = (STRIDE * oy + ky) * bw + STRIDE * start;
-                            let row: &[f32; ROW] = xc[at..][..ROW].try_into().expect("ROW values");
-                            for kx in 0..3 {
-                                let wk = &wc[(ky * 3 + kx) * b..][..b];
-                                let (w0, w1) = (load::<S>(wk), load::<S>(&wk[l..]));
-                                for i in 0..P {
-                                    let xs = simd.splat_f32s(row[STRIDE * i + kx]);
-                                    acc[0][i] = simd.mul_add_f32s(w0, xs, acc[0][i]);
-                                    acc[1][i] = simd.mul_add_f32s(w1, xs, acc[1][i]);
-                                }
-                            }
-                        }
+            for oy in 0..size[0] {
+                let mut start = 0;
+                while start < size[1] {
+                    let at = At {
+                        xb,
+                        wb,
+                        plane,
+                        bw,
+                        oy,
+                        start,
+                    };
+                    // Whole tiles of P, then one exact tile of the 1–3 columns left.
+                    let t = (size[1] - start).min(P);
+                    match t {
+                        P => store::<S, P>(
+                            tile::<S, STRIDE, P>(simd, &at),
+                            &mut buf,
+                            y,
+                            blk,
+                            size,
+                            oy,
+                            start,
+                        ),
+                        3 => store::<S, 3>(
+                            tile::<S, STRIDE, 3>(simd, &at),
+                            &mut buf,
+                            y,
+                            blk,
+                            size,
+                            oy,
+                            start,
+                        ),
+                        2 => store::<S, 2>(
+                            tile::<S, STRIDE, 2>(simd, &at),
+                            &mut buf,
+                            y,
+                            blk,
+                            size,
+                            oy,
+                            start,
+                        ),
+                        _ => store::<S, 1>(
+                            tile::<S, STRIDE, 1>(simd, &at),
+                            &mut buf,
+                            y,
+                            blk,
+                            size,
+                            oy,
+                            start,
+                        ),
                     }
-                    // By value: a reference into `acc` would keep the accumulators in memory.
-                    for (v, row) in acc.into_iter().enumerate() {
-                        for (i, a) in row.into_iter().enumerate() {
-                            let vals: &[f32] = pulp::bytemuck::cast_slice(std::slice::from_ref(&a));
-                            for (lane, &val) in vals.iter().enumerate() {
-                                tile[(v * l + lane) * P + i] = val;
-                            }
-                        }
-                    }
-                    for (oc, t) in tile.chunks_exact(P).enumerate() {
-                        let at = ((blk * b + oc) * oh + oy) * ow + start;
-                        y[at..at + P].copy_from_slice(t);
-                    }
-                    x0 += P;
+                    start += t;
                 }
             }
         }
@@ -195,7 +283,7 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
             bordered(xn, c, h, wd, xb);
             let (packed, y, w) = (&packed[..], yn, wd);
             if strided {
-                arch.dispatch(Sample::<2, { 2 * P + 1 }> {
+                arch.dispatch(Sample::<2> {
                     xb,
                     packed,
                     y,
@@ -204,7 +292,7 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
                     w,
                 });
             } else {
-                arch.dispatch(Sample::<1, { P + 2 }> {
+                arch.dispatch(Sample::<1> {
                     xb,
                     packed,
                     y,
