@@ -487,8 +487,8 @@ mod tests {
             // (4 tiles a sample → 32 a group, the last group short).
             g(3, 64, 7, 6, 65, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(40, 65, 3, 4, 64, [3, 3], 1, [(1, 1), (1, 1)], 1),
-            // The direct path (16–64 channels, rows of ≥ 4): a row of 9 (last tile
-            // overlapping), a row of exactly 4, 1 input channel (forward only: its input
+            // The direct path (16–64 channels, rows of ≥ 4): a row of 9 (tiles of 4, 4
+            // and 1), a row of exactly 4, 1 input channel (forward only: its input
             // gradient has 1 output channel and stays on im2col), 64 channels on 7 × 7.
             g(2, 3, 5, 9, 16, [3, 3], 1, [(1, 1), (1, 1)], 1),
             g(3, 16, 6, 4, 32, [3, 3], 1, [(1, 1), (1, 1)], 1),

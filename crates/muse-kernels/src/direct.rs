@@ -109,13 +109,16 @@ fn bordered(x: &[f32], c: usize, h: usize, w: usize, buf: &mut Vec<f32>) {
     }
 }
 
-/// Where one tile reads and writes: output row `oy` from column `start`, in the block of
-/// output channels whose packed weight is `wb`.
+/// Where one tile reads and writes: output row `oy` from column `start`, in block `blk` of
+/// output channels (`2·L` of them) whose packed weight is `wb`; `size` is the output's
+/// `[OH, OW]`.
 struct At<'a> {
     xb: &'a [f32],
     wb: &'a [f32],
     plane: usize,
     bw: usize,
+    blk: usize,
+    size: [usize; 2],
     oy: usize,
     start: usize,
 }
@@ -147,23 +150,20 @@ fn tile<S: Simd, const STRIDE: usize, const T: usize>(simd: S, at: &At) -> [[S::
     acc
 }
 
-/// Writes a tile's accumulators (`2·T` vectors of `L` output channels) to the NCHW output
-/// `y` (`[O, OH, OW]`), through `buf` (`2·L·T` values): channel `blk·2L + lane`, row `oy`,
-/// columns `start..start + T`.
+/// Sums one tile of `T` pixels ([`tile`]) and writes it to the NCHW output `y` (`[O, OH, OW]`)
+/// through `buf` (`2·L·T` values): channels `blk·2L + 0..2L`, row `oy`, columns
+/// `start..start + T`.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn store<S: Simd, const T: usize>(
-    acc: [[S::f32s; T]; 2],
+fn tile_to<S: Simd, const STRIDE: usize, const T: usize>(
+    simd: S,
+    at: &At,
     buf: &mut [f32],
     y: &mut [f32],
-    blk: usize,
-    [oh, ow]: [usize; 2],
-    oy: usize,
-    start: usize,
 ) {
     let l = lanes::<S>();
-    // By value: a reference into `acc` would keep the accumulators in memory.
-    for (v, vectors) in acc.into_iter().enumerate() {
+    let [oh, ow] = at.size;
+    // By value: a reference into the accumulators would keep them in memory.
+    for (v, vectors) in tile::<S, STRIDE, T>(simd, at).into_iter().enumerate() {
         for (i, a) in vectors.into_iter().enumerate() {
             let vals: &[f32] = pulp::bytemuck::cast_slice(std::slice::from_ref(&a));
             for (lane, &val) in vals.iter().enumerate() {
@@ -172,7 +172,7 @@ fn store<S: Simd, const T: usize>(
         }
     }
     for (oc, t) in buf[..2 * l * T].chunks_exact(T).enumerate() {
-        let to = ((blk * 2 * l + oc) * oh + oy) * ow + start;
+        let to = ((at.blk * 2 * l + oc) * oh + at.oy) * ow + at.start;
         y[to..to + T].copy_from_slice(t);
     }
 }
@@ -213,54 +213,43 @@ impl<const STRIDE: usize> WithSimd for Sample<'_, STRIDE> {
                         wb,
                         plane,
                         bw,
+                        blk,
+                        size,
                         oy,
                         start,
                     };
                     // Whole tiles of P, then one exact tile of the 1–3 columns left.
                     let t = (size[1] - start).min(P);
                     match t {
-                        P => store::<S, P>(
-                            tile::<S, STRIDE, P>(simd, &at),
-                            &mut buf,
-                            y,
-                            blk,
-                            size,
-                            oy,
-                            start,
-                        ),
-                        3 => store::<S, 3>(
-                            tile::<S, STRIDE, 3>(simd, &at),
-                            &mut buf,
-                            y,
-                            blk,
-                            size,
-                            oy,
-                            start,
-                        ),
-                        2 => store::<S, 2>(
-                            tile::<S, STRIDE, 2>(simd, &at),
-                            &mut buf,
-                            y,
-                            blk,
-                            size,
-                            oy,
-                            start,
-                        ),
-                        _ => store::<S, 1>(
-                            tile::<S, STRIDE, 1>(simd, &at),
-                            &mut buf,
-                            y,
-                            blk,
-                            size,
-                            oy,
-                            start,
-                        ),
+                        P => tile_to::<S, STRIDE, P>(simd, &at, &mut buf, y),
+                        3 => tile_to::<S, STRIDE, 3>(simd, &at, &mut buf, y),
+                        2 => tile_to::<S, STRIDE, 2>(simd, &at, &mut buf, y),
+                        _ => tile_to::<S, STRIDE, 1>(simd, &at, &mut buf, y),
                     }
                     start += t;
                 }
             }
         }
     }
+}
+
+/// [`Sample`] at stride `STRIDE` on the vector unit `arch` dispatches to; `[c, h, w]` are the
+/// input's channels, height and width.
+fn run<const STRIDE: usize>(
+    arch: pulp::Arch,
+    xb: &[f32],
+    packed: &[f32],
+    y: &mut [f32],
+    [c, h, w]: [usize; 3],
+) {
+    arch.dispatch(Sample::<STRIDE> {
+        xb,
+        packed,
+        y,
+        c,
+        h,
+        w,
+    });
 }
 
 /// Forward convolution without bias; `g` must satisfy [`applies`].
@@ -279,27 +268,13 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let strided = g.stride[0] == 2;
     y.par_chunks_mut(o * oh * ow)
         .zip(x.par_chunks(c * h * wd))
-        .for_each_init(Vec::new, |xb, (yn, xn)| {
+        .for_each_init(Vec::new, |xb, (y, xn)| {
             bordered(xn, c, h, wd, xb);
-            let (packed, y, w) = (&packed[..], yn, wd);
+            let dims = [c, h, wd];
             if strided {
-                arch.dispatch(Sample::<2> {
-                    xb,
-                    packed,
-                    y,
-                    c,
-                    h,
-                    w,
-                });
+                run::<2>(arch, xb, &packed, y, dims);
             } else {
-                arch.dispatch(Sample::<1> {
-                    xb,
-                    packed,
-                    y,
-                    c,
-                    h,
-                    w,
-                });
+                run::<1>(arch, xb, &packed, y, dims);
             }
         });
     y
