@@ -2,19 +2,19 @@
 //! oneDNN's shape: output channels in the vector lanes.
 //!
 //! Each sample's input is copied once into a zero-bordered buffer. For every block of
-//! `2·L` output channels (two `L`-lane vectors) and every tile of [`P`] output pixels of a row,
-//! `2·P` vector accumulators are summed over (input channel, ky, kx): two weight loads and `P`
-//! input broadcasts feed `2·P` fused multiply-adds. The tile is then written to the NCHW output
-//! through a small transposition buffer. A row of `W` pixels takes `⌊W / P⌋` tiles of `P` and
-//! one exact tile of the `W mod P` left (until attempt 18 an overlapping tile of `P`: 8 pixels
-//! computed for a row of 7).
+//! `2·L` output channels (two `L`-lane vectors) and every tile of `T ≤ P` output pixels of a
+//! row, `2·T` vector accumulators are summed over (input channel, ky, kx): two weight loads
+//! and `T` input broadcasts feed `2·T` fused multiply-adds. The tile is then written to the
+//! NCHW output through a small transposition buffer.
 //!
-//! `P` is 4: with 6 pixels (12 accumulators, 15 of the 16 AVX2 registers) LLVM spilled every
-//! accumulator after each FMA and the kernel ran at 40% of this speed (docs/performance.md,
-//! attempt 14). The loops run on `pulp`'s portable vectors under its runtime dispatch (AVX2 +
-//! FMA on x86-64); a CPU without a vector unit keeps the im2col path ([`applies`] is false).
-//! The input gradient is this forward on the flipped, transposed weight
-//! ([`crate::winograd::flipped_transposed`]).
+//! Tiles are at most [`P`] = 5 pixels (10 accumulators); a row takes tiles of 5 and 4 that
+//! cover it exactly where they can, else tiles of 4 and the rest ([`tile_widths`]; until
+//! attempt 18 a row's last tile overlapped the one before). With 6 pixels (12 accumulators,
+//! 15 of the 16 AVX2 registers) LLVM spilled every accumulator after each FMA and the kernel
+//! ran at 40% of the speed of 4 (docs/performance.md, attempts 14, 18 and 19). The loops run
+//! on `pulp`'s portable vectors under its runtime dispatch (AVX2 + FMA on x86-64); a CPU
+//! without a vector unit keeps the im2col path ([`applies`] is false). The input gradient is
+//! this forward on the flipped, transposed weight ([`crate::winograd::flipped_transposed`]).
 
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
@@ -22,7 +22,10 @@ use rayon::prelude::*;
 use crate::conv::ConvGeometry;
 
 /// Output pixels per register tile.
-const P: usize = 4;
+const P: usize = 5;
+
+/// Fewest output columns this path takes (narrower maps stay on im2col).
+const MIN_COLUMNS: usize = 4;
 
 /// Largest channel count on either side this path takes (wider convolutions stay on Winograd).
 const MAX_CHANNELS: usize = 64;
@@ -37,7 +40,7 @@ pub fn enabled() -> bool {
 
 /// Whether this module computes the convolution `g`: a 3×3 one with padding 1 and stride 1
 /// ("same") or 2, a multiple of two vectors of output channels, at most [`MAX_CHANNELS`] on
-/// either side, output rows of at least [`P`] pixels, on a CPU with a vector unit. (Its input
+/// either side, output rows of at least [`MIN_COLUMNS`] pixels, on a CPU with a vector unit. (Its input
 /// gradient takes this path through the flipped weight at stride 1 only.)
 pub fn applies(g: &ConvGeometry) -> bool {
     let block = 2 * vector_lanes();
@@ -51,7 +54,7 @@ pub fn applies(g: &ConvGeometry) -> bool {
         && g.out_channels <= MAX_CHANNELS
         && (1..=MAX_CHANNELS).contains(&g.in_channels)
         && g.width > 0
-        && (g.width - 1) / stride + 1 >= P
+        && (g.width - 1) / stride + 1 >= MIN_COLUMNS
         && g.height > 0
 }
 
@@ -204,10 +207,11 @@ impl<const STRIDE: usize> WithSimd for Sample<'_, STRIDE> {
         let (bw, plane) = (w + 2, (h + 2) * (w + 2));
         let size = [(h - 1) / STRIDE + 1, (w - 1) / STRIDE + 1];
         let mut buf = vec![0.0f32; b * P];
+        let widths = tile_widths(size[1]);
         for (blk, wb) in packed.chunks_exact(c * 9 * b).enumerate() {
             for oy in 0..size[0] {
                 let mut start = 0;
-                while start < size[1] {
+                for &t in &widths {
                     let at = At {
                         xb,
                         wb,
@@ -218,10 +222,9 @@ impl<const STRIDE: usize> WithSimd for Sample<'_, STRIDE> {
                         oy,
                         start,
                     };
-                    // Whole tiles of P, then one exact tile of the 1–3 columns left.
-                    let t = (size[1] - start).min(P);
                     match t {
                         P => tile_to::<S, STRIDE, P>(simd, &at, &mut buf, y),
+                        4 => tile_to::<S, STRIDE, 4>(simd, &at, &mut buf, y),
                         3 => tile_to::<S, STRIDE, 3>(simd, &at, &mut buf, y),
                         2 => tile_to::<S, STRIDE, 2>(simd, &at, &mut buf, y),
                         _ => tile_to::<S, STRIDE, 1>(simd, &at, &mut buf, y),
@@ -230,6 +233,23 @@ impl<const STRIDE: usize> WithSimd for Sample<'_, STRIDE> {
                 }
             }
         }
+    }
+}
+
+/// The widths of the tiles that cover a row of `w` output pixels, left to right: `⌈w / P⌉`
+/// tiles of [`P`] and `P − 1` pixels when they can make `w` exactly (28 = 4 × 5 + 2 × 4,
+/// 14 = 5 + 5 + 4), else tiles of `P − 1` and the rest (7 = 4 + 3: with 5 + 2 the 7-pixel
+/// layers ran 8–20% slower, attempt 19).
+fn tile_widths(w: usize) -> Vec<usize> {
+    let n = w.div_ceil(P);
+    if let Some(full) = w.checked_sub((P - 1) * n) {
+        let mut widths = vec![P; full];
+        widths.resize(n, P - 1);
+        widths
+    } else {
+        let mut widths = vec![P - 1; w / (P - 1)];
+        widths.extend((!w.is_multiple_of(P - 1)).then_some(w % (P - 1)));
+        widths
     }
 }
 
@@ -278,4 +298,24 @@ pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
             }
         });
     y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_cover_a_row_exactly_with_as_few_narrow_tiles_as_possible() {
+        assert_eq!(tile_widths(28), [5, 5, 5, 5, 4, 4]);
+        assert_eq!(tile_widths(14), [5, 5, 4]);
+        assert_eq!(tile_widths(7), [4, 3]);
+        assert_eq!(tile_widths(6), [4, 2]);
+        assert_eq!(tile_widths(4), [4]);
+        assert_eq!(tile_widths(5), [5]);
+        for w in 1..100 {
+            let widths = tile_widths(w);
+            assert_eq!(widths.iter().sum::<usize>(), w, "{w}");
+            assert!(widths.iter().all(|&t| (1..=P).contains(&t)), "{w}");
+        }
+    }
 }
