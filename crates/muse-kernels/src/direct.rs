@@ -40,8 +40,8 @@ pub fn enabled() -> bool {
 
 /// Whether this module computes the convolution `g`: a 3×3 one with padding 1 and stride 1
 /// ("same") or 2, a multiple of two vectors of output channels, at most [`MAX_CHANNELS`] on
-/// either side, output rows of at least [`MIN_COLUMNS`] pixels, on a CPU with a vector unit. (Its input
-/// gradient takes this path through the flipped weight at stride 1 only.)
+/// either side, output rows of at least [`MIN_COLUMNS`] pixels, on a CPU with a vector unit.
+/// (Its input gradient takes this path through the flipped weight at stride 1 only.)
 pub fn applies(g: &ConvGeometry) -> bool {
     let block = 2 * vector_lanes();
     let stride = g.stride[0];
