@@ -10,6 +10,8 @@
 #   WARMUP=8 bash scripts/bench_compare.sh ...        # untimed steps first, both sides (default 3;
 #                                                     # a nayer-wrn student process warms over ~8)
 #   STEPS=student bash scripts/bench_compare.sh ...   # only this step (teacher|generator|student)
+#   PAUSE=5 bash scripts/bench_compare.sh ...         # seconds of rest before each process (a
+#                                                     # large process's exit disturbs the next)
 #
 # Results (JSON lines) go to target/bench-steps.jsonl (OUT=... to change). Needs PyTorch unless
 # BURN_ONLY is set (never in CI). scripts/perf_table.py turns result files into the
@@ -43,8 +45,9 @@ GEN=()
 WARM=(--warmup "${WARMUP:-3}")
 combos | while read -r setting step res; do
   [ -n "${STEPS:-}" ] && [ "$step" != "$STEPS" ] && continue
+  sleep "${PAUSE:-0}"
   "$BIN" --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" "${WARM[@]}" "${GEN[@]}" --json >> "$OUT"
-  [ -n "${BURN_ONLY:-}" ] || "$PYTHON" scripts/bench_pytorch.py --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" "${WARM[@]}" "${GEN[@]}" --json >> "$OUT"
+  [ -n "${BURN_ONLY:-}" ] || { sleep "${PAUSE:-0}"; "$PYTHON" scripts/bench_pytorch.py --setting "$setting" --step "$step" --res "$res" --iters "$ITERS" "${WARM[@]}" "${GEN[@]}" --json >> "$OUT"; }
 done
 "$PYTHON" - "$OUT" <<'PY'
 import json, sys
