@@ -242,6 +242,27 @@ fn from_rows(src: &[f32], dst: &mut [f32], o: usize, p: usize) {
     }
 }
 
+/// The geometry and weight of the convolution whose forward is the input gradient of the
+/// "same" 3×3 convolution `g` (the Winograd and direct paths both take it that way): channels
+/// swapped, `w'[c, o, ky, kx] = w[o, c, 2 − ky, 2 − kx]`.
+pub(crate) fn flipped_transposed(g: &ConvGeometry, w: &[f32]) -> (ConvGeometry, Vec<f32>) {
+    let (o, c) = (g.out_channels, g.in_channels);
+    let mut wt = vec![0.0; w.len()];
+    for oc in 0..o {
+        for ic in 0..c {
+            for k in 0..9 {
+                wt[(ic * o + oc) * 9 + (8 - k)] = w[(oc * c + ic) * 9 + k];
+            }
+        }
+    }
+    let gt = ConvGeometry {
+        in_channels: o,
+        out_channels: c,
+        ..*g
+    };
+    (gt, wt)
+}
+
 /// Forward convolution without bias.
 ///
 /// # Shapes
@@ -349,7 +370,7 @@ pub fn grad_input(g: &ConvGeometry, w: &[f32], dy: &[f32]) -> Vec<f32> {
     let direct =
         direct::enabled() && g.stride == [1, 1] && direct::applies(g) && direct::applies(&swapped);
     if direct || (winograd::enabled() && winograd::applies(g)) {
-        let (gt, wt) = winograd::flipped_transposed(g, w);
+        let (gt, wt) = flipped_transposed(g, w);
         return if direct {
             direct::forward(&gt, dy, &wt)
         } else {
@@ -550,7 +571,7 @@ mod tests {
         let flipped = |g: &ConvGeometry| {
             g.stride == [1, 1] && direct::applies(g) && {
                 let w = vec![0.0; g.out_channels * g.rows()];
-                direct::applies(&winograd::flipped_transposed(g, &w).0)
+                direct::applies(&flipped_transposed(g, &w).0)
             }
         };
         assert_eq!(taken(flipped), [13, 15, 16, 19]);
@@ -646,6 +667,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn flipped_transposed_weight_by_hand() {
+        let g = ConvGeometry {
+            batch: 1,
+            in_channels: 2,
+            height: 4,
+            width: 4,
+            out_channels: 1,
+            kernel: [3, 3],
+            stride: [1, 1],
+            padding: [(1, 1), (1, 1)],
+            dilation: [1, 1],
+        };
+        let w: Vec<f32> = (0..18).map(|i| i as f32).collect(); // [1, 2, 3, 3]
+        let (gt, wt) = flipped_transposed(&g, &w);
+        assert_eq!((gt.in_channels, gt.out_channels), (1, 2));
+        // w'[c, 0] = reverse of w[0, c].
+        let want: Vec<f32> = (0..9)
+            .rev()
+            .chain((9..18).rev())
+            .map(|i| i as f32)
+            .collect();
+        assert_eq!(wt, want);
     }
 
     #[test]

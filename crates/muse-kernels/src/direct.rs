@@ -14,7 +14,7 @@
 //! ran at 40% of the speed of 4 (docs/performance.md, attempts 14, 18 and 19). The loops run
 //! on `pulp`'s portable vectors under its runtime dispatch (AVX2 + FMA on x86-64); a CPU
 //! without a vector unit keeps the im2col path ([`applies`] is false). The input gradient is
-//! this forward on the flipped, transposed weight ([`crate::winograd::flipped_transposed`]).
+//! this forward on the flipped, transposed weight ([`crate::conv::flipped_transposed`]).
 
 use pulp::{Simd, WithSimd};
 use rayon::prelude::*;

@@ -10,7 +10,7 @@
 //!
 //! The input gradient of a "same" 3×3 convolution is itself one (output gradient convolved with
 //! the weight flipped in both axes and with in/out channels swapped), so it takes this path too
-//! ([`flipped_transposed`]); the weight gradient is the gradient of the Winograd form
+//! ([`crate::conv::flipped_transposed`]); the weight gradient is the gradient of the Winograd form
 //! ([`grad_weight`]). The transforms are exact in real arithmetic; in `f32` F(2×2, 3×3)
 //! stays within a few ULPs of the direct sum (its constants are 0, ±1, ±½).
 
@@ -46,26 +46,6 @@ pub fn applies(g: &ConvGeometry) -> bool {
         && g.out_channels >= MIN_CHANNELS
         && g.height > 0
         && g.width > 0
-}
-
-/// The geometry and weight of the convolution whose forward is the input gradient of `g`'s:
-/// channels swapped, `w'[c, o, ky, kx] = w[o, c, 2 − ky, 2 − kx]`.
-pub fn flipped_transposed(g: &ConvGeometry, w: &[f32]) -> (ConvGeometry, Vec<f32>) {
-    let (o, c) = (g.out_channels, g.in_channels);
-    let mut wt = vec![0.0; w.len()];
-    for oc in 0..o {
-        for ic in 0..c {
-            for k in 0..9 {
-                wt[(ic * o + oc) * 9 + (8 - k)] = w[(oc * c + ic) * 9 + k];
-            }
-        }
-    }
-    let gt = ConvGeometry {
-        in_channels: o,
-        out_channels: c,
-        ..*g
-    };
-    (gt, wt)
 }
 
 /// `U = G·g·Gᵀ` for every (out, in) channel pair, laid out `[16, O, C]`.
@@ -451,30 +431,5 @@ mod tests {
             forward(&g, &[1.0, 2.0, 3.0, 4.0], &w),
             vec![0.0, 0.0, 0.0, 1.0]
         );
-    }
-
-    #[test]
-    fn flipped_transposed_weight_by_hand() {
-        let g = ConvGeometry {
-            batch: 1,
-            in_channels: 2,
-            height: 4,
-            width: 4,
-            out_channels: 1,
-            kernel: [3, 3],
-            stride: [1, 1],
-            padding: [(1, 1), (1, 1)],
-            dilation: [1, 1],
-        };
-        let w: Vec<f32> = (0..18).map(|i| i as f32).collect(); // [1, 2, 3, 3]
-        let (gt, wt) = flipped_transposed(&g, &w);
-        assert_eq!((gt.in_channels, gt.out_channels), (1, 2));
-        // w'[c, 0] = reverse of w[0, c].
-        let want: Vec<f32> = (0..9)
-            .rev()
-            .chain((9..18).rev())
-            .map(|i| i as f32)
-            .collect();
-        assert_eq!(wt, want);
     }
 }
