@@ -44,18 +44,13 @@ pub fn enabled() -> bool {
 /// (Its input gradient takes this path through the flipped weight at stride 1 only.)
 pub fn applies(g: &ConvGeometry) -> bool {
     let block = 2 * vector_lanes();
-    let stride = g.stride[0];
-    g.kernel == [3, 3]
-        && (g.stride == [1, 1] || g.stride == [2, 2])
-        && g.dilation == [1, 1]
-        && g.padding == [(1, 1), (1, 1)]
+    g.padded_3x3_stride().is_some()
         && block > 2
         && g.out_channels.is_multiple_of(block)
         && g.out_channels <= MAX_CHANNELS
         && (1..=MAX_CHANNELS).contains(&g.in_channels)
-        && g.width > 0
-        && (g.width - 1) / stride + 1 >= MIN_COLUMNS
         && g.height > 0
+        && g.output_size().is_some_and(|[_, ow]| ow >= MIN_COLUMNS)
 }
 
 /// `f32` lanes of the vectors [`pulp::Arch::new`] dispatches to (1 without a vector unit).
@@ -281,7 +276,7 @@ fn run<const STRIDE: usize>(
 ///   ⌈width / 2⌉` at stride 2)
 pub fn forward(g: &ConvGeometry, x: &[f32], w: &[f32]) -> Vec<f32> {
     let (c, h, wd, o) = (g.in_channels, g.height, g.width, g.out_channels);
-    let [oh, ow] = [(h - 1) / g.stride[0] + 1, (wd - 1) / g.stride[1] + 1];
+    let [oh, ow] = g.output_size().expect("a geometry `applies` takes");
     let mut y = vec![0.0; g.batch * o * oh * ow];
     let packed = pack_weight(w, o, c, 2 * vector_lanes());
     let arch = pulp::Arch::new();

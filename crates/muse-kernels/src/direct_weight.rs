@@ -77,10 +77,7 @@ pub fn applies(g: &ConvGeometry) -> bool {
     } else {
         MAX_CHANNELS
     };
-    g.kernel == [3, 3]
-        && (g.stride == [1, 1] || g.stride == [2, 2])
-        && g.dilation == [1, 1]
-        && g.padding == [(1, 1), (1, 1)]
+    g.padded_3x3_stride().is_some()
         && vector_lanes() > 1
         && g.out_channels.is_multiple_of(M)
         && g.in_channels > 0
@@ -110,7 +107,7 @@ struct Layout {
 impl Layout {
     fn new(g: &ConvGeometry, samples: usize, lanes: usize) -> Self {
         let stride = g.stride[0];
-        let (oh, ow) = ((g.height - 1) / stride + 1, (g.width - 1) / stride + 1);
+        let [oh, ow] = g.output_size().expect("a geometry `applies` takes");
         let q = ow + 1;
         let len = (samples * (oh + 1) * q).next_multiple_of(lanes);
         Self {

@@ -38,10 +38,7 @@ pub fn enabled() -> bool {
 
 /// Whether [`forward`] computes this convolution.
 pub fn applies(g: &ConvGeometry) -> bool {
-    g.kernel == [3, 3]
-        && g.stride == [1, 1]
-        && g.dilation == [1, 1]
-        && g.padding == [(1, 1), (1, 1)]
+    g.padded_3x3_stride() == Some(1)
         && g.in_channels >= MIN_CHANNELS
         && g.out_channels >= MIN_CHANNELS
         && g.height > 0
