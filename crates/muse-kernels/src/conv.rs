@@ -577,7 +577,7 @@ mod tests {
     #[test]
     fn the_direct_path_takes_3x3_convolutions_of_16_to_64_channels_at_stride_1_or_2() {
         let all = geometries();
-        if direct::vector_lanes() == 1 {
+        if crate::simd::vector_lanes() == 1 {
             assert!(taken(direct::applies).is_empty());
             assert!(taken(direct_weight::applies).is_empty());
             return;
@@ -635,6 +635,24 @@ mod tests {
             let w = values(g.out_channels * g.rows(), 2);
             close(&forward(&g, &x, &w), &naive(&g, &x, &w));
         }
+    }
+
+    /// The direct forward on each vector unit and blocking this CPU has (AVX2, and AVX-512 in
+    /// blocks of one and of two vectors), not only the one `forward` picks.
+    #[test]
+    fn every_form_of_the_direct_forward_matches_the_definition() {
+        let mut forms = 0;
+        for g in geometries().into_iter().filter(direct::applies) {
+            let x = values(g.batch * g.input_len(), 3);
+            let w = values(g.out_channels * g.rows(), 4);
+            let want = naive(&g, &x, &w);
+            for (form, y) in direct::forward_on_every_unit(&g, &x, &w) {
+                eprintln!("{form}: {g:?}");
+                close(&y, &want);
+                forms += 1;
+            }
+        }
+        assert!(forms >= 8, "{forms}");
     }
 
     /// Both gradients against the adjoint identities of the (linear) convolution:

@@ -33,7 +33,8 @@ use pulp::{Simd, WithSimd};
 use rayon::prelude::*;
 
 use crate::conv::ConvGeometry;
-use crate::direct::{self, lanes, vector_lanes};
+use crate::direct;
+use crate::simd::{self, lanes, vector_lanes};
 
 /// Output channels per register tile (12 accumulators with the three `kx` taps).
 const M: usize = 4;
@@ -248,7 +249,6 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
     let s = (SEGMENT_PIXELS / ((one.oh + 1) * (one.ow + 1))).clamp(1, g.batch);
     let groups = g.batch.div_ceil(s);
     let per_task = crate::conv::min_len_per_task(groups);
-    let arch = pulp::Arch::new();
     x.par_chunks(s * c * plane)
         .zip(dy.par_chunks(s * o * oplane))
         .with_min_len(per_task)
@@ -263,7 +263,7 @@ pub fn grad_weight(g: &ConvGeometry, x: &[f32], dy: &[f32]) -> Vec<f32> {
                 dys.clear();
                 at.streams(xg, [c, at.h, at.w], at.stride, at.xlen, offset, &mut xs);
                 at.streams(dyg, [o, at.oh, at.ow], 1, at.len, 0, &mut dys);
-                arch.dispatch(Group {
+                simd::dispatch(Group {
                     xs: &xs,
                     dys: &dys,
                     dw: &mut dw,

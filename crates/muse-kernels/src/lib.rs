@@ -26,6 +26,7 @@ mod direct_weight;
 mod flex;
 mod gemm;
 pub mod norm;
+mod simd;
 pub mod upsample;
 mod winograd;
 
