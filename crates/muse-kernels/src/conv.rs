@@ -638,17 +638,26 @@ mod tests {
     }
 
     /// The direct forward on each vector unit and blocking this CPU has (AVX2, and AVX-512 in
-    /// blocks of one and of two vectors), not only the one `forward` picks.
+    /// blocks of one and of two vectors), not only the one `forward` picks: each matches the
+    /// definition, and all are bit for bit the same (every output sums its products in the
+    /// same order, so a run does not depend on the CPU having AVX-512).
     #[test]
-    fn every_form_of_the_direct_forward_matches_the_definition() {
+    fn every_form_of_the_direct_forward_matches_the_definition_and_the_others_bit_for_bit() {
         let mut forms = 0;
         for g in geometries().into_iter().filter(direct::applies) {
             let x = values(g.batch * g.input_len(), 3);
             let w = values(g.out_channels * g.rows(), 4);
             let want = naive(&g, &x, &w);
-            for (form, y) in direct::forward_on_every_unit(&g, &x, &w) {
+            let all = direct::forward_on_every_unit(&g, &x, &w);
+            for (form, y) in &all {
                 eprintln!("{form}: {g:?}");
-                close(&y, &want);
+                close(y, &want);
+                let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+                assert!(
+                    bits(y) == bits(&all[0].1),
+                    "{form} differs from {}",
+                    all[0].0
+                );
                 forms += 1;
             }
         }
