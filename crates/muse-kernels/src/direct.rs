@@ -2,17 +2,21 @@
 //! oneDNN's shape: output channels in the vector lanes.
 //!
 //! Each sample's input is copied once into a zero-bordered buffer. For every block of
-//! `2·L` output channels (two `L`-lane vectors) and every tile of `T ≤ P` output pixels of a
-//! row, `2·T` vector accumulators are summed over (input channel, ky, kx): two weight loads
-//! and `T` input broadcasts feed `2·T` fused multiply-adds. The tile is then written to the
-//! NCHW output through a small transposition buffer.
+//! `NB·L` output channels (`NB` vectors of `L` lanes) and every tile of `T` output pixels of a
+//! row, `NB·T` vector accumulators are summed over (input channel, ky, kx): `NB` weight loads
+//! and `T` input broadcasts feed `NB·T` fused multiply-adds. The tile is then written to the
+//! NCHW output, channel rows from pixel vectors: through a small transposition buffer on AVX2,
+//! by an in-register transpose on AVX-512 ([`Unit::write`]).
 //!
-//! Tiles are at most [`P`] = 5 pixels (10 accumulators); a row takes tiles of 5 and 4 that
-//! cover it exactly where they can, else tiles of 4 and the rest ([`tile_widths`]; until
-//! attempt 18 a row's last tile overlapped the one before). With 6 pixels (12 accumulators,
-//! 15 of the 16 AVX2 registers) LLVM spilled every accumulator after each FMA and the kernel
-//! ran at 40% of the speed of 4 (docs/performance.md, attempts 14, 18 and 19). The loops run
-//! on `pulp`'s portable vectors under its runtime dispatch (AVX2 + FMA on x86-64); a CPU
+//! On AVX2 (`NB` = 2, 16 channels a block) tiles are at most [`P`] = 5 pixels (10
+//! accumulators). With 6 pixels (12 accumulators, 15 of the 16 AVX2 registers) LLVM spilled
+//! every accumulator after each FMA and the kernel ran at 40% of the speed of 4
+//! (docs/performance.md, attempts 14, 18 and 19). On AVX-512 (32 registers; attempt 20) a
+//! block is two vectors (32 channels) in tiles of at most [`P_AVX512_PAIR`] = 7 pixels, or one
+//! vector (16 channels) in tiles of at most [`P_AVX512_ONE`] = 14. Either way a row takes the
+//! fewest tiles that cover it exactly, as equal as they can be ([`tile_widths`]). Every form
+//! sums an output's products in the same order (input channel, ky, kx), so they agree bit for
+//! bit. The loops run on `pulp`'s portable vectors, on the unit [`crate::simd`] picks; a CPU
 //! without a vector unit keeps the im2col path ([`applies`] is false). The input gradient is
 //! this forward on the flipped, transposed weight ([`crate::conv::flipped_transposed`]).
 
@@ -27,6 +31,7 @@ const P: usize = 5;
 
 /// Output pixels per register tile on AVX-512 with two vectors (32 output channels) per block:
 /// 14 of the 32 registers accumulate, and rows of 28, 14 and 7 pixels take whole tiles.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const P_AVX512_PAIR: usize = 7;
 
 /// Output pixels per register tile on AVX-512 with one vector (16 output channels) per block.
